@@ -1,0 +1,41 @@
+/** How clawops reaches a target host. One real implementation (SSH); the executor is the only place argv is joined. */
+
+export interface RemoteTarget {
+  /** Host name from the fleet config (used in messages and errors). */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  privateKeyPath: string;
+  /** Pinned `SHA256:…` fingerprint. */
+  hostKey: string;
+  /** Environment variables set for every command (values are quoted like any argument). */
+  env?: Readonly<Record<string, string>>;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Bytes written to the command's stdin, then closed. */
+  stdin?: string;
+  /** Working directory on the host. */
+  cwd?: string;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/**
+ * Runs argv arrays on hosts. Never throws for a non-zero exit; throws ClawopsError for
+ * HOST_KEY_MISMATCH, SSH_CONNECT_FAILED, SSH_DISCONNECTED, COMMAND_TIMEOUT and ABORTED.
+ */
+export interface RemoteShell {
+  run(target: RemoteTarget, argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Writes a file on the host atomically (temp file + rename), creating parent directories. */
+  writeFile(target: RemoteTarget, path: string, content: string, options?: RunOptions): Promise<void>;
+  close(): Promise<void>;
+}
