@@ -73,3 +73,34 @@ export interface Plan {
   /** Hash of the plan as shown; approvals are bound to it. */
   hash: string;
 }
+
+/** What the bot learned from the hosts before planning (collected by I/O code, passed in as data). */
+export interface HostFacts {
+  host: string;
+  /** `openclaw --version` of the running install; null when not installed or unreadable. */
+  currentVersion: string | null;
+  /** Versions already installed side by side under the releases dir. */
+  installedVersions: string[];
+  /** Blue-green: which color nginx currently sends traffic to. */
+  liveColor?: 'blue' | 'green';
+  /** systemd: whether the unit defines ExecReload. */
+  systemdHasExecReload?: boolean;
+  /** pm2: what the ecosystem / `pm2 jlist` says about the app. */
+  pm2?: { execMode: 'fork' | 'cluster'; waitReady: boolean; listenTimeoutMs?: number; killTimeoutMs?: number; interpreter?: string };
+  /** OpenClaw data schema version, when known (e.g. from `database preflight`). */
+  schemaVersion?: number;
+}
+
+export interface PlanFacts {
+  /** Unique id of this upgrade (also used in backup file names). */
+  upgradeId: string;
+  /** ISO timestamp the plan is built at. */
+  now: string;
+  /** The target version with `latest` already resolved. */
+  targetVersion: string;
+  hosts: Readonly<Record<string, HostFacts>>;
+  /** CHANGELOG.md text per version between current and target (each file holds its own release). */
+  changelogs: Readonly<Record<string, string>>;
+  /** Whether the target's data schema is newer than the current one (rollback must then restore). */
+  schemaChanges?: boolean;
+}
