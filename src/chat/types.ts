@@ -21,6 +21,10 @@ export interface ChatMessage {
   fields?: Array<{ label: string; value: string }>;
   lines?: string[];
   tone?: 'info' | 'success' | 'warning' | 'danger';
+  /** Small print under the message (who asked, plan hash, deadline): Slack context block, Discord footer. */
+  context?: string[];
+  /** Reactions the adapter adds to the message after posting, so people can click them (approval requests). */
+  reactions?: string[];
 }
 
 export interface CommandEvent {
@@ -30,6 +34,7 @@ export interface CommandEvent {
   /** Roles (Discord) or user groups (Slack) the user belongs to, when the platform tells. */
   groups?: string[];
   channel: string;
+  /** The arguments after `/openclaw`, e.g. `upgrade 1.3.0 --env production`. */
   text: string;
   /** Reply only the sender sees (Slack ephemeral, Discord ephemeral interaction reply, terminal stderr). */
   replyPrivately(message: string): Promise<void>;
