@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // The pure core: parsing, planning, config schema. No I/O may enter here.
-    files: ['src/commands/**/*.ts', 'src/runbook/**/*.ts', 'src/config/schema*.ts'],
+    files: ['src/commands/**/*.ts', 'src/runbook/**/*.ts', 'src/config/schema*.ts', 'src/schedule/windows.ts', 'src/schedule/quiet-hours.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: ioModules.map((name) => ({ name, message: 'The pure core does no I/O; pass data in instead.' })),
