@@ -3,6 +3,7 @@
  * The loader (load.ts) reads YAML, interpolates secrets, validates with this schema and freezes.
  */
 import { z } from 'zod';
+import { checkBlueGreen, checkFleet, type CrossFieldProblem } from './schema-checks.js';
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const name = z.string().regex(NAME_PATTERN, 'use lowercase letters, digits and dashes, starting with a letter or digit');
@@ -16,7 +17,7 @@ const absolutePath = z.string().regex(/^(\/|~\/)/, 'must be an absolute path (or
 const port = z.number().int().min(1).max(65535);
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-const pm2Strategy = z.object({
+const pm2Strategy = z.strictObject({
   kind: z.literal('pm2'),
   /** The PM2 app name (`pm2 reload <app>`). */
   app: z.string().min(1).default('openclaw'),
@@ -27,7 +28,7 @@ const pm2Strategy = z.object({
   port: port.default(18789),
 });
 
-const systemdStrategy = z.object({
+const systemdStrategy = z.strictObject({
   kind: z.literal('systemd'),
   unit: z.string().regex(/^[A-Za-z0-9@._-]+$/).default('openclaw.service'),
   /** Prefix systemctl with `sudo -n` (the SSH user is not root). */
@@ -37,7 +38,7 @@ const systemdStrategy = z.object({
   port: port.default(18789),
 });
 
-const colorSchema = z.object({
+const colorSchema = z.strictObject({
   port,
   /** OPENCLAW_STATE_DIR for this color. */
   stateDir: absolutePath,
@@ -45,13 +46,13 @@ const colorSchema = z.object({
   app: z.string().min(1),
 });
 
-const blueGreenStrategy = z.object({
+const blueGreenStrategy = z.strictObject({
   kind: z.literal('blue-green'),
   /** Green's base port must be >= 110 away from blue's: OpenClaw derives browser ports up to base + 110. */
   blue: colorSchema.default({ port: 18789, stateDir: '~/.openclaw', app: 'openclaw-blue' }),
   green: colorSchema.default({ port: 19789, stateDir: '~/.openclaw-green', app: 'openclaw-green' }),
   pm2Home: absolutePath.optional(),
-  nginx: z.object({
+  nginx: z.strictObject({
     /** The file clawops rewrites; it holds only the upstream block. */
     upstreamFile: absolutePath.default('/etc/nginx/conf.d/openclaw-upstream.conf'),
     upstreamName: z.string().regex(/^[A-Za-z0-9_]+$/).default('openclaw_backend'),
@@ -63,9 +64,9 @@ const blueGreenStrategy = z.object({
   }).prefault({}),
   /** The URL users reach through nginx; checked after the switch. */
   publicUrl: httpUrl,
-});
+}).superRefine((strategy, ctx) => addProblems(ctx, checkBlueGreen(strategy)));
 
-const composeStrategy = z.object({
+const composeStrategy = z.strictObject({
   kind: z.literal('docker-compose'),
   file: absolutePath,
   service: z.string().min(1).default('openclaw'),
@@ -75,7 +76,7 @@ const composeStrategy = z.object({
   port: port.default(18789),
 });
 
-const swarmStrategy = z.object({
+const swarmStrategy = z.strictObject({
   kind: z.literal('docker-swarm'),
   service: z.string().min(1).default('openclaw'),
   /** Image reference with a `{version}` placeholder. */
@@ -89,7 +90,7 @@ export const strategySchema = z.discriminatedUnion('kind', [
 export type StrategyKind = z.infer<typeof strategySchema>['kind'];
 export const STRATEGY_KINDS = ['pm2', 'systemd', 'blue-green', 'docker-compose', 'docker-swarm'] as const satisfies readonly StrategyKind[];
 
-export const hostSchema = z.object({
+export const hostSchema = z.strictObject({
   name,
   address: z.string().min(1),
   port: port.default(22),
@@ -109,7 +110,7 @@ export const hostSchema = z.object({
   env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
 });
 
-export const environmentSchema = z.object({
+export const environmentSchema = z.strictObject({
   hosts: z.array(hostSchema).min(1),
   /** Hosts upgraded at once within the environment (rolling batches). */
   parallelism: z.number().int().min(1).default(1),
@@ -135,21 +136,21 @@ const defaultCommands = {
 } as const;
 export type RunbookCommandName = keyof typeof defaultCommands;
 
-const commandsSchema = z.object(
+const commandsSchema = z.strictObject(
   Object.fromEntries(Object.keys(defaultCommands).map((key) => [key, argv.optional()])) as Record<RunbookCommandName, z.ZodOptional<typeof argv>>,
-).strict();
+);
 
-export const runbookSchema = z.object({
+export const runbookSchema = z.strictObject({
   /** `openclaw-cli`: the real OpenClaw CLI (DESIGN.md §2). Every command can be overridden below. */
   profile: z.literal('openclaw-cli').default('openclaw-cli'),
   commands: commandsSchema.default({}),
-  timeouts: z.object({
+  timeouts: z.strictObject({
     commandSeconds: z.number().int().positive().default(120),
     installSeconds: z.number().int().positive().default(600),
     readySeconds: z.number().int().positive().default(60),
   }).prefault({}),
   /** After production is upgraded: periodic health checks; a failure proposes rollback. */
-  watch: z.object({
+  watch: z.strictObject({
     minutes: z.number().min(0).default(30),
     intervalSeconds: z.number().int().positive().default(60),
   }).prefault({}),
@@ -161,14 +162,14 @@ function stripUndefined<T extends Record<string, unknown>>(record: T): Partial<T
 
 const platformIds = z.array(z.string().min(1)).default([]);
 
-export const approvalsSchema = z.object({
-  slack: z.object({ users: platformIds, userGroups: platformIds }).prefault({}),
-  discord: z.object({ users: platformIds, roles: platformIds }).prefault({}),
+export const approvalsSchema = z.strictObject({
+  slack: z.strictObject({ users: platformIds, userGroups: platformIds }).prefault({}),
+  discord: z.strictObject({ users: platformIds, roles: platformIds }).prefault({}),
   /** Distinct people who must approve a gate. */
   minApprovers: z.number().int().min(1).default(1),
   allowSelfApproval: z.boolean().default(false),
   deadlineMinutes: z.number().int().positive().default(60),
-  reactions: z.object({
+  reactions: z.strictObject({
     approve: z.array(z.string().min(1)).min(1).default(['white_check_mark', '✅']),
     reject: z.array(z.string().min(1)).min(1).default(['x', '❌']),
     postpone: z.array(z.string().min(1)).min(1).default(['octagonal_sign', '🛑']),
@@ -186,18 +187,18 @@ const timeZone = z.string().refine((zone) => {
   }
 }, 'not an IANA time zone (e.g. Europe/Berlin)');
 
-export const windowSchema = z.object({
+export const windowSchema = z.strictObject({
   name,
   timezone: timeZone.default('UTC'),
   /** Weekly ranges, e.g. `{days: [sat, sun], start: "02:00", end: "05:00"}`; or a cron expression with a duration. */
-  weekly: z.array(z.object({ days: z.array(weekday).min(1), start: hhmm, end: hhmm })).optional(),
+  weekly: z.array(z.strictObject({ days: z.array(weekday).min(1), start: hhmm, end: hhmm })).optional(),
   cron: z.string().optional(),
   durationMinutes: z.number().int().positive().optional(),
   environments: z.array(name).optional(),
 }).refine((window) => (window.weekly !== undefined) !== (window.cron !== undefined), 'give either `weekly` ranges or `cron` + `durationMinutes`')
   .refine((window) => window.cron === undefined || window.durationMinutes !== undefined, '`cron` needs `durationMinutes`');
 
-export const scheduleSchema = z.object({
+export const scheduleSchema = z.strictObject({
   /** Reminders before a scheduled upgrade, in minutes. */
   remindersMinutes: z.array(z.number().int().positive()).default([24 * 60, 60, 10]),
   /** The team's time zone for announcements. */
@@ -206,7 +207,7 @@ export const scheduleSchema = z.object({
   minHistoryDays: z.number().int().positive().default(7),
 });
 
-export const slackSchema = z.object({
+export const slackSchema = z.strictObject({
   botToken: z.string().min(1),
   signingSecret: z.string().min(1).optional(),
   appToken: z.string().min(1).optional(),
@@ -219,7 +220,7 @@ export const slackSchema = z.object({
 }).refine((slack) => slack.mode === 'socket' ? slack.appToken !== undefined : slack.signingSecret !== undefined,
   'socket mode needs `appToken`; http mode needs `signingSecret`');
 
-export const discordSchema = z.object({
+export const discordSchema = z.strictObject({
   token: z.string().min(1),
   applicationId: z.string().min(1),
   guildId: z.string().min(1).optional(),
@@ -230,7 +231,7 @@ export const discordSchema = z.object({
 
 const commandNames = z.enum(['upgrade', 'rollback', 'status', 'version', 'check', 'changelog', 'backup', 'doctor', 'schedule', 'cancel', 'history', 'help', '*']);
 
-export const authorizationRuleSchema = z.object({
+export const authorizationRuleSchema = z.strictObject({
   slackUsers: platformIds,
   slackUserGroups: platformIds,
   discordUsers: platformIds,
@@ -240,21 +241,26 @@ export const authorizationRuleSchema = z.object({
   environments: z.array(z.union([name, z.literal('*')])).default(['*']),
 });
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   environments: z.record(name, environmentSchema).refine((envs) => Object.keys(envs).length > 0, 'define at least one environment'),
   runbook: runbookSchema.prefault({}),
   approvals: approvalsSchema.prefault({}),
   windows: z.array(windowSchema).default([]),
   schedule: scheduleSchema.prefault({}),
-  chat: z.object({
+  chat: z.strictObject({
     slack: slackSchema.optional(),
     discord: discordSchema.optional(),
   }).prefault({}),
-  redis: z.object({ url: z.string().regex(/^rediss?:\/\//).default('redis://127.0.0.1:6379'), prefix: z.string().default('clawops') }).prefault({}),
+  redis: z.strictObject({ url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), prefix: z.string().default('clawops') }).prefault({}),
   /** Who may run what. Empty = everyone may run read-only commands, nobody may change anything. */
   authorization: z.array(authorizationRuleSchema).default([]),
-  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
-});
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+// Runs even when other fields failed, so a single `config check` reports every problem.
+}).superRefine((config, ctx) => addProblems(ctx, checkFleet(config)), { when: () => true });
+
+function addProblems(ctx: z.RefinementCtx, problems: CrossFieldProblem[]): void {
+  for (const problem of problems) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message, input: undefined });
+}
 
 export type ClawopsConfig = z.infer<typeof configSchema>;
 export type HostConfig = ClawopsConfig['environments'][string]['hosts'][number];
