@@ -23,10 +23,18 @@ export interface ApprovalResult {
 export interface UpgradeEngine {
   /** Plans (reading facts from hosts) and enqueues an upgrade or rollback; a dry run only plans. */
   submit(command: Extract<Command, { kind: 'upgrade' | 'rollback' }>, requester: Requester): Promise<SubmitResult>;
-  /** An approve or reject reaction on the upgrade's thread (or a mirrored one). */
-  decide(upgradeId: string, approval: Omit<Approval, 'planHash' | 'at'> & { groups?: string[] }): Promise<ApprovalResult>;
+  /**
+   * An approve or reject reaction on the upgrade's thread (or a mirrored one). `groups`: the
+   * person's Slack user groups / Discord roles. `planHash`: the hash of the plan the person saw,
+   * when the message carried it; an approval for another hash does not count.
+   */
+  decide(upgradeId: string, approval: Omit<Approval, 'planHash' | 'at'> & { groups?: string[]; planHash?: string }): Promise<ApprovalResult>;
   cancel(upgradeId: string, by: Requester): Promise<{ ok: boolean; message: string }>;
-  /** Live events of one upgrade, or of all upgrades when upgradeId is '*'. Returns an unsubscribe function. */
-  subscribe(upgradeId: string, handler: (event: UpgradeEvent) => void): () => void;
+  /**
+   * Events of one upgrade (replayed from its first event, then live), or of all upgrades when
+   * upgradeId is '*' (live from now, or after `options.fromId`: a restarted gateway passes the
+   * last `meta.id` it saw and catches up). Returns an unsubscribe function.
+   */
+  subscribe(upgradeId: string, handler: (event: UpgradeEvent, meta: { id: string }) => void, options?: { fromId?: string }): () => void;
   close(): Promise<void>;
 }

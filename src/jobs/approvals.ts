@@ -1,0 +1,133 @@
+/**
+ * Approval rules for gates (pure) and where approvals live in Redis. Approvals are kept in
+ * their own keys, not in job data: `job.updateData` replaces the data whole, and the worker
+ * and the chat gateway write at the same time.
+ */
+import type { Redis } from 'ioredis';
+import type { ApprovalsConfig } from '../config/schema.js';
+import type { Approval, Requester } from './events.js';
+
+/** A reaction as the chat layer reports it; `planHash` is the hash of the plan the person saw, when known. */
+export interface ApprovalCandidate {
+  platform: Requester['platform'];
+  userId: string;
+  displayName?: string;
+  decision: Approval['decision'];
+  /** Slack user groups or Discord roles of the person. */
+  groups?: readonly string[];
+  planHash?: string;
+}
+
+/** The gate a job is parked at. */
+export interface WaitingGate {
+  gateId: string;
+  title: string;
+  planHash: string;
+  /** Epoch ms after which approvals no longer count. */
+  deadline: number;
+  requester: Requester;
+  environment: string;
+}
+
+export interface StoredApproval extends Approval {
+  gateId: string;
+  counted: boolean;
+  note?: string;
+}
+
+export interface Verdict {
+  counted: boolean;
+  reason?: string;
+}
+
+/** Whether this person may approve on their platform (user id, or a listed group/role). */
+export function isApprover(config: ApprovalsConfig, candidate: Pick<ApprovalCandidate, 'platform' | 'userId' | 'groups'>): boolean {
+  const groups = candidate.groups ?? [];
+  switch (candidate.platform) {
+    case 'slack':
+      return config.slack.users.includes(candidate.userId) || groups.some((group) => config.slack.userGroups.includes(group));
+    case 'discord':
+      return config.discord.users.includes(candidate.userId) || groups.some((role) => config.discord.roles.includes(role));
+    default:
+      // The config names no terminal or schedule approvers: those never approve a gate.
+      return false;
+  }
+}
+
+/** Whether one approve/reject counts for the waiting gate, and if not, why (said to the person). */
+export function judgeApproval(config: ApprovalsConfig, gate: WaitingGate, candidate: ApprovalCandidate, now: number): Verdict {
+  if (now > gate.deadline) return { counted: false, reason: 'the gate has expired' };
+  if (candidate.planHash !== undefined && candidate.planHash !== gate.planHash) {
+    return { counted: false, reason: `the plan changed (approved ${candidate.planHash}, current ${gate.planHash})` };
+  }
+  if (!isApprover(config, candidate)) return { counted: false, reason: 'not an approver for this gate' };
+  const self = candidate.platform === gate.requester.platform && candidate.userId === gate.requester.userId;
+  if (self && candidate.decision === 'approve' && !config.allowSelfApproval) {
+    return { counted: false, reason: 'you requested this upgrade; someone else must approve it' };
+  }
+  return { counted: true };
+}
+
+export interface Tally {
+  have: number;
+  need: number;
+  passed: boolean;
+  approvers: Approval[];
+  rejectedBy?: Approval;
+}
+
+/** Distinct counted approvals for the gate under the current plan hash; one counted rejection rejects. */
+export function tallyGate(config: ApprovalsConfig, approvals: readonly StoredApproval[], gateId: string, planHash: string): Tally {
+  const relevant = approvals.filter((approval) => approval.counted && approval.gateId === gateId && approval.planHash === planHash);
+  const rejection = relevant.find((approval) => approval.decision === 'reject');
+  const byPerson = new Map<string, Approval>();
+  for (const approval of relevant) {
+    if (approval.decision === 'approve') byPerson.set(`${approval.platform}:${approval.userId}`, stripStored(approval));
+  }
+  const approvers = [...byPerson.values()];
+  const need = config.minApprovers;
+  return {
+    have: approvers.length,
+    need,
+    passed: !rejection && approvers.length >= need,
+    approvers,
+    ...(rejection ? { rejectedBy: stripStored(rejection) } : {}),
+  };
+}
+
+function stripStored(approval: StoredApproval): Approval {
+  const { gateId: _gateId, counted: _counted, note: _note, ...rest } = approval;
+  return rest;
+}
+
+/** Redis keys per queue name + job id (BullMQ ids restart after `obliterate`). */
+export class ApprovalStore {
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly queueName: string) {}
+
+  private key(kind: 'approvals' | 'gate', jobId: string): string {
+    return `${this.prefix}:${kind}:${this.queueName}:${jobId}`;
+  }
+
+  async setWaiting(jobId: string, gate: WaitingGate): Promise<void> {
+    await this.redis.set(this.key('gate', jobId), JSON.stringify(gate), 'EX', 7 * 24 * 3600);
+  }
+
+  async getWaiting(jobId: string): Promise<WaitingGate | null> {
+    const raw = await this.redis.get(this.key('gate', jobId));
+    return raw ? JSON.parse(raw) as WaitingGate : null;
+  }
+
+  async clearWaiting(jobId: string): Promise<void> {
+    await this.redis.del(this.key('gate', jobId));
+  }
+
+  async add(jobId: string, approval: StoredApproval): Promise<void> {
+    const key = this.key('approvals', jobId);
+    await this.redis.multi().rpush(key, JSON.stringify(approval)).expire(key, 30 * 24 * 3600).exec();
+  }
+
+  async list(jobId: string): Promise<StoredApproval[]> {
+    const raw = await this.redis.lrange(this.key('approvals', jobId), 0, -1);
+    return raw.map((item) => JSON.parse(item) as StoredApproval);
+  }
+}

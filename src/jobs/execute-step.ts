@@ -1,0 +1,121 @@
+/**
+ * Runs one PlanStep on its host through a RemoteShell. Failures of the step itself (non-zero
+ * exit, timeout, failed health) come back as `{ok: false}`; transport errors (SSH_CONNECT_FAILED,
+ * SSH_DISCONNECTED) and ABORTED are thrown so the worker can retry or park the job.
+ */
+import { ClawopsError, isClawopsError } from '../errors.js';
+import type { HostConfig } from '../config/schema.js';
+import type { PlanStep } from '../runbook/types.js';
+import type { RemoteShell, RemoteTarget } from '../remote/types.js';
+import type { HealthResult } from './events.js';
+import { abortableSleep, checkHealth, homeAwareArgv, parseOpenClawVersion, waitForEndpoint, type ProbeTarget } from '../health/probes.js';
+import { healthBaseUrl, toRemoteTarget } from './targets.js';
+
+export interface StepContext {
+  shell: RemoteShell;
+  /** The step's host from the config; undefined for fleet-wide steps. */
+  host?: HostConfig;
+  /** Aborts the running command (job cancelled or worker stopping). */
+  signal: AbortSignal;
+  /** Health results seen while running (http-check, watch). */
+  onHealth?: (results: HealthResult[]) => void;
+  now?: () => number;
+}
+
+export type StepResult =
+  | { ok: true; durationMs: number; exitCode?: number; excerpt?: string }
+  | { ok: false; durationMs: number; exitCode?: number; excerpt: string; error: string; proposeRollback?: boolean };
+
+const EXCERPT_LINES = 20;
+
+/** The last ~20 lines of a command's output, stderr first (where failures explain themselves). */
+export function outputExcerpt(stdout: string, stderr: string, lines = EXCERPT_LINES): string {
+  const all = [...stderr.split('\n'), ...stdout.split('\n')].map((line) => line.trimEnd()).filter((line) => line.length > 0);
+  return all.slice(-lines).join('\n');
+}
+
+export async function executeStep(step: PlanStep, ctx: StepContext): Promise<StepResult> {
+  const now = ctx.now ?? Date.now;
+  const started = now();
+  const elapsed = () => now() - started;
+  const action = step.action;
+  try {
+    switch (action.type) {
+      case 'command': {
+        const target = withEnv(requireTarget(step, ctx), action.env);
+        const result = await ctx.shell.run(target, action.argv, { signal: ctx.signal, timeoutMs: step.timeoutMs });
+        const excerpt = outputExcerpt(result.stdout, result.stderr);
+        const okCodes = action.okExitCodes ?? [0];
+        if (okCodes.includes(result.exitCode)) return { ok: true, durationMs: elapsed(), exitCode: result.exitCode, excerpt };
+        return { ok: false, durationMs: elapsed(), exitCode: result.exitCode, excerpt, error: `${action.argv[0] ?? 'command'} exited with ${result.exitCode}` };
+      }
+      case 'write-file': {
+        await ctx.shell.writeFile(requireTarget(step, ctx), action.path, action.content, { signal: ctx.signal, timeoutMs: step.timeoutMs });
+        return { ok: true, durationMs: elapsed() };
+      }
+      case 'http-check': {
+        const probe: ProbeTarget = { host: step.host ?? 'bot', baseUrl: action.url, viaHost: action.viaHost, shell: ctx.shell, ...(ctx.host ? { target: toRemoteTarget(ctx.host) } : {}) };
+        const result = await waitForEndpoint(probe, action.expect, { timeoutMs: action.timeoutMs, signal: ctx.signal, now });
+        ctx.onHealth?.([{ host: probe.host, live: result.ok, ready: action.expect === 'ready' && result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) }]);
+        if (result.ok) return { ok: true, durationMs: elapsed(), excerpt: `${action.expect} after ${result.attempts} probe(s)` };
+        return { ok: false, durationMs: elapsed(), excerpt: result.error ?? '', error: `${action.url} not ${action.expect} within ${action.timeoutMs} ms` };
+      }
+      case 'version-check': {
+        const host = requireHost(step, ctx);
+        const found = await readCurrentVersion(ctx.shell, host, ctx.signal, step.timeoutMs);
+        if (found.version === action.expectVersion) return { ok: true, durationMs: elapsed(), exitCode: 0, excerpt: found.output };
+        return { ok: false, durationMs: elapsed(), excerpt: found.output, error: `expected version ${action.expectVersion}, host runs ${found.version ?? 'an unreadable version'}` };
+      }
+      case 'watch':
+        return await watch(step, action.minutes, action.intervalSeconds, ctx, now, started);
+      default:
+        return { ok: false, durationMs: 0, excerpt: '', error: `unknown action ${(action as { type: string }).type}` };
+    }
+  } catch (error) {
+    if (isClawopsError(error, 'COMMAND_TIMEOUT')) {
+      return { ok: false, durationMs: elapsed(), excerpt: '', error: `timed out after ${step.timeoutMs} ms` };
+    }
+    throw error;
+  }
+}
+
+/** `<releasesDir>/current/bin/openclaw --version` on the host, parsed. */
+export async function readCurrentVersion(shell: RemoteShell, host: HostConfig, signal: AbortSignal, timeoutMs = 30_000): Promise<{ version: string | null; output: string }> {
+  const binary = `${host.releasesDir.replace(/\/+$/, '')}/current/bin/openclaw`;
+  const result = await shell.run(toRemoteTarget(host), homeAwareArgv(binary, ['--version']), { signal, timeoutMs });
+  const output = outputExcerpt(result.stdout, result.stderr, 3);
+  if (result.exitCode !== 0) return { version: null, output };
+  return { version: parseOpenClawVersion(result.stdout)?.version ?? null, output };
+}
+
+async function watch(step: PlanStep, minutes: number, intervalSeconds: number, ctx: StepContext, now: () => number, started: number): Promise<StepResult> {
+  const host = requireHost(step, ctx);
+  const probe: ProbeTarget = { host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell: ctx.shell, target: toRemoteTarget(host) };
+  const end = started + minutes * 60_000;
+  let checks = 0;
+  for (;;) {
+    const result = await checkHealth(probe, { timeoutMs: Math.min(10_000, intervalSeconds * 1000), signal: ctx.signal });
+    checks += 1;
+    ctx.onHealth?.([result]);
+    if (!result.live || !result.ready) {
+      return { ok: false, durationMs: now() - started, excerpt: result.error ?? '', error: `health check ${checks} failed on ${host.name}: ${result.live ? 'not ready' : 'not live'}`, proposeRollback: true };
+    }
+    if (now() + intervalSeconds * 1000 > end) break;
+    await abortableSleep(intervalSeconds * 1000, ctx.signal);
+  }
+  return { ok: true, durationMs: now() - started, excerpt: `${checks} health check(s) passed over ${minutes} min` };
+}
+
+function requireHost(step: PlanStep, ctx: StepContext): HostConfig {
+  if (!ctx.host) throw new ClawopsError('PLAN_INVALID', `step ${step.id} needs a host`, { step: step.id });
+  return ctx.host;
+}
+
+function requireTarget(step: PlanStep, ctx: StepContext): RemoteTarget {
+  return toRemoteTarget(requireHost(step, ctx));
+}
+
+function withEnv(target: RemoteTarget, env: Readonly<Record<string, string>> | undefined): RemoteTarget {
+  if (!env || Object.keys(env).length === 0) return target;
+  return { ...target, env: { ...target.env, ...env } };
+}

@@ -1,0 +1,32 @@
+/** Resolves host names in a plan to the config entries and SSH targets the executor needs. */
+import { ClawopsError } from '../errors.js';
+import type { ClawopsConfig, HostConfig } from '../config/schema.js';
+import type { RemoteTarget } from '../remote/types.js';
+
+export function findHost(config: ClawopsConfig, environment: string, name: string): HostConfig {
+  const env = config.environments[environment];
+  if (!env) throw new ClawopsError('UNKNOWN_ENVIRONMENT', `no environment "${environment}" in the config`, { environment });
+  const host = env.hosts.find((candidate) => candidate.name === name);
+  if (!host) throw new ClawopsError('UNKNOWN_HOST', `no host "${name}" in environment "${environment}"`, { environment, host: name });
+  return host;
+}
+
+export function toRemoteTarget(host: HostConfig): RemoteTarget {
+  return {
+    name: host.name,
+    address: host.address,
+    port: host.port,
+    user: host.user,
+    privateKeyPath: host.privateKeyPath,
+    hostKey: host.hostKey,
+    ...(Object.keys(host.env).length > 0 ? { env: host.env } : {}),
+  };
+}
+
+/** The gateway's base URL as seen from the host: `healthUrl`, or loopback on the strategy's (blue-green: live color's) port. */
+export function healthBaseUrl(host: HostConfig): string {
+  if (host.healthUrl) return host.healthUrl;
+  const strategy = host.strategy;
+  if (strategy.kind === 'blue-green') return strategy.publicUrl;
+  return `http://127.0.0.1:${strategy.port}`;
+}
