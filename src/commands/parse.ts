@@ -25,7 +25,7 @@ export function parseCommand(text: string): ParseResult {
   const [word, ...rest] = tokens;
   if (word === undefined) return { ok: true, command: { kind: 'help' } };
   if (!word.quoted && HELP_OPTIONS.has(word.text.toLowerCase())) return { ok: true, command: { kind: 'help' } };
-  const spec = word.quoted ? undefined : findSpec(word.text);
+  const spec = findSpec(word.text);
   if (spec === undefined) return fail(unknownCommand(word.text), generalUsage());
 
   const split = splitArgs(spec, rest);

@@ -37,3 +37,18 @@ export type ParseResult =
   | { ok: true; command: Command }
   /** `message` says what is wrong, specifically; `help` is the usage line of the command concerned. */
   | { ok: false; message: string; help: string };
+
+/** Who sent a command, as the chat adapter (or the terminal) identifies them. */
+export interface Actor {
+  platform: 'slack' | 'discord' | 'terminal';
+  /** Slack user id (U…), Discord user id (snowflake) or the terminal's OS user name. */
+  userId: string;
+  /** Slack user group ids or Discord role ids the user belongs to, when the platform tells. */
+  groups?: string[];
+}
+
+export type AuthorizationResult =
+  /** `rule` is the index of the authorization rule that allowed it; absent when no rule was needed. */
+  | { allowed: true; rule?: number }
+  /** `message` names what was refused and why, for the person who asked. */
+  | { allowed: false; message: string };
