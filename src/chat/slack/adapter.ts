@@ -1,0 +1,198 @@
+/**
+ * Slack as a ChatAdapter, on the real @slack/bolt App: `/openclaw` is acked at once (Slack
+ * gives 3 s) and handled afterwards; each upgrade is a thread; reactions become ReactionEvents.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, type SlashCommand } from '@slack/bolt';
+import type { ClawopsConfig } from '../../config/schema.js';
+import { ClawopsError } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
+import type { ChatAdapter, ChatMessage, CommandEvent, MessageRef, ReactionEvent, ThreadRef } from '../types.js';
+import { fallbackText, normalizeReaction, reactionName, toBlocks } from './blocks.js';
+import { toBoltLogger } from './bolt-logger.js';
+import { createGuardedReceiver } from './receiver.js';
+import { createUserGroupResolver, type SlackUserGroup } from './usergroups.js';
+
+export type SlackConfig = NonNullable<ClawopsConfig['chat']['slack']>;
+
+/** Options of createSlackAdapter. */
+export interface SlackAdapterOptions {
+  config: SlackConfig;
+  logger: Logger;
+  /** Web API base URL; overrides `config.apiUrl` (GovSlack: https://slack-gov.com/api/, tests: a fake). */
+  apiUrl?: string;
+  /** HTTP mode: listen here instead of `config.port` (0 = any free port). */
+  port?: number;
+  host?: string;
+  /** The slash command to answer. Default `/openclaw`. */
+  command?: string;
+  userGroupsTtlMs?: number;
+  /** Clock for the future-timestamp check. */
+  now?: () => number;
+}
+
+/** A Slack ChatAdapter; `url` is where Slack must post (HTTP mode, once started). */
+export interface SlackAdapter extends ChatAdapter {
+  readonly platform: 'slack';
+  readonly url: string | undefined;
+}
+
+type CommandHandler = (event: CommandEvent) => Promise<void>;
+type ReactionHandler = (event: ReactionEvent) => Promise<void>;
+
+export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
+  const { config, logger } = options;
+  const boltLogger = toBoltLogger(logger);
+  const apiUrl = withTrailingSlash(options.apiUrl ?? config.apiUrl);
+  const clientOptions = {
+    ...(apiUrl === undefined ? {} : { slackApiUrl: apiUrl }),
+    // Our callers decide about retries; the SDK's default retries for minutes.
+    retryConfig: { retries: 0 },
+    timeout: 10_000,
+  };
+  const commandName = options.command ?? '/openclaw';
+  const commandHandlers: CommandHandler[] = [];
+  const reactionHandlers: ReactionHandler[] = [];
+  let server: Server | undefined;
+
+  const app = config.mode === 'socket'
+    ? new App({ token: config.botToken, appToken: requireSetting(config.appToken, 'appToken'), socketMode: true, deferInitialization: true, logger: boltLogger, clientOptions })
+    : new App({
+      token: config.botToken,
+      deferInitialization: true,
+      logger: boltLogger,
+      clientOptions,
+      receiver: createGuardedReceiver({ signingSecret: requireSetting(config.signingSecret, 'signingSecret'), logger: boltLogger, ...(options.now === undefined ? {} : { now: options.now }) }),
+    });
+
+  const groups = createUserGroupResolver({
+    logger,
+    ...(options.userGroupsTtlMs === undefined ? {} : { ttlMs: options.userGroupsTtlMs }),
+    list: async () => {
+      const result = await app.client.usergroups.list({ include_users: true });
+      return (result.usergroups ?? []).map((group): SlackUserGroup => ({ id: group.id ?? '', handle: group.handle ?? '', users: group.users ?? [] }));
+    },
+  });
+
+  app.error(async (error) => {
+    logger.error({ err: error }, 'slack listener failed');
+  });
+
+  app.command(commandName, async ({ command, ack, respond }) => {
+    // Ack first and return: the work (groups lookup, parsing, planning) must not hold Slack's 3 s.
+    await ack();
+    void handleCommand(command, (text) => respond({ response_type: 'ephemeral', replace_original: false, text }).then(() => undefined));
+  });
+
+  app.event('reaction_added', async ({ event }) => {
+    if (event.item.type !== 'message') return;
+    const reaction: ReactionEvent = {
+      platform: 'slack',
+      userId: event.user,
+      groups: await groups.groupsOf(event.user),
+      channel: event.item.channel,
+      message: event.item.ts,
+      reaction: normalizeReaction(event.reaction),
+    };
+    for (const handler of reactionHandlers) {
+      await handler(reaction).catch((error: unknown) => logger.error({ err: error }, 'reaction handler failed'));
+    }
+  });
+
+  async function handleCommand(command: SlashCommand, respond: (text: string) => Promise<void>): Promise<void> {
+    const replyPrivately = async (text: string): Promise<void> => {
+      try {
+        if (command.response_url) {
+          await respond(text);
+          return;
+        }
+      } catch (error) {
+        logger.warn({ err: error }, 'slack response_url failed; falling back to chat.postEphemeral');
+      }
+      await app.client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text });
+    };
+    try {
+      const event: CommandEvent = {
+        platform: 'slack',
+        userId: command.user_id,
+        userName: command.user_name,
+        groups: await groups.groupsOf(command.user_id),
+        channel: command.channel_id,
+        text: command.text.trim(),
+        replyPrivately,
+      };
+      for (const handler of commandHandlers) await handler(event);
+    } catch (error) {
+      logger.error({ err: error }, 'slack command handler failed');
+      await replyPrivately(`Sorry, that failed: ${error instanceof Error ? error.message : String(error)}`).catch((replyError: unknown) => {
+        logger.error({ err: replyError }, 'could not tell the user about the failure');
+      });
+    }
+  }
+
+  async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const detail = (error as { data?: { error?: string } }).data?.error ?? (error instanceof Error ? error.message : String(error));
+      throw new ClawopsError('INTERNAL', `Slack ${method} failed: ${detail}`, { platform: 'slack', method, slackError: detail }, { cause: error });
+    }
+  }
+
+  return {
+    platform: 'slack',
+    get url() {
+      const address = server?.address() as AddressInfo | null | undefined;
+      return address ? `http://${address.address}:${address.port}/slack/events` : undefined;
+    },
+    async start() {
+      await call('auth.test', () => app.init());
+      if (config.mode === 'socket') {
+        await app.start();
+        return;
+      }
+      const port = options.port ?? config.port;
+      server = (await app.start({ port, host: options.host ?? '0.0.0.0' })) as Server;
+      logger.info({ url: this.url }, 'slack HTTP receiver listening');
+    },
+    async stop() {
+      await app.stop();
+      server = undefined;
+    },
+    async post(where: ThreadRef, message: ChatMessage): Promise<MessageRef> {
+      const result = await call('chat.postMessage', () => app.client.chat.postMessage({
+        channel: where.channel,
+        text: fallbackText(message),
+        blocks: toBlocks(message),
+        unfurl_links: false,
+        ...(where.thread === undefined ? {} : { thread_ts: where.thread }),
+      }));
+      const ts = result.ts;
+      if (ts === undefined) throw new ClawopsError('INTERNAL', 'Slack chat.postMessage returned no ts', { platform: 'slack' });
+      const channel = result.channel ?? where.channel;
+      for (const reaction of message.reactions ?? []) {
+        const name = reactionName(reaction);
+        if (name === undefined) continue;
+        // A missing reaction is cosmetic: people can still add it themselves.
+        await app.client.reactions.add({ channel, timestamp: ts, name }).catch((error: unknown) => logger.warn({ err: error, name }, 'slack reactions.add failed'));
+      }
+      return { platform: 'slack', channel, thread: where.thread ?? ts, message: ts };
+    },
+    async update(ref: MessageRef, message: ChatMessage): Promise<void> {
+      await call('chat.update', () => app.client.chat.update({ channel: ref.channel, ts: ref.message, text: fallbackText(message), blocks: toBlocks(message) }));
+    },
+    onCommand(handler) { commandHandlers.push(handler); },
+    onReaction(handler) { reactionHandlers.push(handler); },
+  };
+}
+
+function withTrailingSlash(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function requireSetting(value: string | undefined, name: string): string {
+  if (value === undefined) throw new ClawopsError('CONFIG_INVALID', `chat.slack.${name} is required for this mode`, { path: `chat.slack.${name}` });
+  return value;
+}
