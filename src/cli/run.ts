@@ -1,0 +1,142 @@
+/**
+ * Dispatches a `clawops` command line and is the one place errors become exit codes:
+ * 0 done, 2 bad input or config (message only, no stack), 1 anything else. An unexpected
+ * error gets one short line; its stack goes to the log.
+ */
+import { ClawopsError, isClawopsError, type ClawopsErrorCode } from '../errors.js';
+import type { LoadConfigOptions } from '../config/load.js';
+import type { ClawopsConfig } from '../config/schema.js';
+import { COMMANDS } from './command-list.js';
+import { commandHelp, findCommand, generalHelp, groupHelp } from './registry.js';
+import type { CliCommandSpec, CliContext } from './types.js';
+
+/** What `runCli` needs; main.ts passes the real process's. */
+export interface CliDeps extends Omit<CliContext, 'configFile' | 'loadConfig'> {
+  loadConfig(options: LoadConfigOptions): Promise<ClawopsConfig>;
+  /** Defaults to the real command list; tests pass their own. */
+  commands?: readonly CliCommandSpec[];
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Errors caused by what the user typed or wrote in the config: exit 2. */
+const INPUT_ERRORS: ReadonlySet<ClawopsErrorCode> = new Set<ClawopsErrorCode>([
+  'CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'COMMAND_INVALID', 'UNKNOWN_ENVIRONMENT', 'UNKNOWN_HOST', 'NOT_FOUND',
+]);
+
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  try {
+    return await dispatch(argv, deps);
+  } catch (error) {
+    return reportError(error, deps);
+  }
+}
+
+async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const commands = deps.commands ?? COMMANDS;
+  const { configFile, help, rest } = parseGlobalOptions(argv);
+
+  if (rest[0] === 'help' || (help && rest.length === 0)) return showHelp(rest.slice(rest[0] === 'help' ? 1 : 0), commands, deps);
+  if (rest.length === 0) {
+    deps.stderr.write(`clawops: no command given\n\n${generalHelp(commands)}`);
+    return EXIT_USAGE;
+  }
+
+  const lookup = findCommand(commands, rest);
+  if (lookup.kind === 'group') {
+    deps.stderr.write(`clawops ${lookup.prefix.join(' ')}: choose a command\n\n${groupHelp(lookup.prefix, lookup.choices)}`);
+    return EXIT_USAGE;
+  }
+  if (lookup.kind === 'unknown') {
+    deps.stderr.write(`clawops: unknown command "${lookup.words.join(' ') || rest[0]}"; run \`clawops help\` for the list\n`);
+    return EXIT_USAGE;
+  }
+  if (help || wantsHelp(lookup.rest)) {
+    deps.stdout.write(commandHelp(lookup.spec));
+    return EXIT_OK;
+  }
+
+  const context: CliContext = {
+    stdout: deps.stdout,
+    stderr: deps.stderr,
+    env: deps.env,
+    cwd: deps.cwd,
+    signal: deps.signal,
+    logger: deps.logger,
+    configFile,
+    loadConfig: (file) => deps.loadConfig({ file: file ?? configFile, env: deps.env, cwd: deps.cwd, signal: deps.signal }),
+  };
+  const module = await lookup.spec.load();
+  const name = `clawops ${lookup.spec.path.join(' ')}`;
+  try {
+    return await module.run(lookup.rest, context);
+  } catch (error) {
+    if (!isClawopsError(error, 'COMMAND_INVALID')) throw error;
+    throw new ClawopsError('COMMAND_INVALID', `${lookup.spec.path.join(' ')}: ${error.message} (see \`${name} --help\`)`, error.details, { cause: error });
+  }
+}
+
+function showHelp(topic: string[], commands: readonly CliCommandSpec[], deps: CliDeps): number {
+  if (topic.length === 0) {
+    deps.stdout.write(generalHelp(commands));
+    return EXIT_OK;
+  }
+  const lookup = findCommand(commands, topic);
+  if (lookup.kind === 'command' && lookup.rest.length === 0) {
+    deps.stdout.write(commandHelp(lookup.spec));
+    return EXIT_OK;
+  }
+  if (lookup.kind === 'group' && lookup.prefix.length === topic.length) {
+    deps.stdout.write(groupHelp(lookup.prefix, lookup.choices));
+    return EXIT_OK;
+  }
+  deps.stderr.write(`clawops help: no command "${topic.join(' ')}"; run \`clawops help\` for the list\n`);
+  return EXIT_USAGE;
+}
+
+/** Options before the command word: `--config FILE`, `--config=FILE`, `-c FILE`, `--help`. */
+function parseGlobalOptions(argv: readonly string[]): { configFile: string | undefined; help: boolean; rest: string[] } {
+  let configFile: string | undefined;
+  let help = false;
+  let index = 0;
+  for (; index < argv.length; index += 1) {
+    const arg = argv[index] ?? '';
+    if (!arg.startsWith('-')) break;
+    if (arg === '--') {
+      index += 1;
+      break;
+    }
+    if (arg === '-h' || arg === '--help') {
+      help = true;
+    } else if (arg === '-c' || arg === '--config') {
+      const value = argv[index + 1];
+      if (value === undefined || value.startsWith('-')) throw new ClawopsError('COMMAND_INVALID', `${arg} needs a file: ${arg} FILE`);
+      configFile = value;
+      index += 1;
+    } else if (arg.startsWith('--config=')) {
+      configFile = arg.slice('--config='.length);
+    } else {
+      throw new ClawopsError('COMMAND_INVALID', `unknown option ${arg}; run \`clawops help\``);
+    }
+  }
+  return { configFile, help, rest: argv.slice(index) };
+}
+
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/** Prints an error the way a person should see it and returns the exit code. */
+export function reportError(error: unknown, deps: Pick<CliDeps, 'stderr' | 'logger'>): number {
+  if (isClawopsError(error)) {
+    deps.stderr.write(`clawops: ${error.message}\n`);
+    return INPUT_ERRORS.has(error.code) ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  const summary = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0] ?? ''}` : String(error);
+  deps.stderr.write(`clawops: internal error: ${summary} (details in the log)\n`);
+  deps.logger.error({ err: error }, 'internal error');
+  return EXIT_FAILURE;
+}
