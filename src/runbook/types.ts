@@ -11,13 +11,39 @@ export type StepKind =
   | 'notify'
   | 'wait';
 
-/** What the executor does for a step. `command` runs argv over SSH; the others are built-in actions. */
+/**
+ * What the executor does for a step. `command` runs argv over SSH; the others are built-in actions.
+ *
+ * Paths: host paths keep a leading `~/` (argv elements and env values); the SSH executor expands
+ * it to the remote `$HOME` (src/remote/quote.ts). The plan never joins argv into shell text.
+ *
+ * - `command`: `env` is set for this command only; `okExitCodes` defaults to `[0]`.
+ * - `write-file`: written atomically on the step's host (RemoteShell.writeFile).
+ * - `http-check`: polls `url` (full URL, path included: `/healthz` for live, `/readyz` for ready)
+ *   until it answers as expected or `timeoutMs` passes. `viaHost`: curl on the step's host over
+ *   SSH (loopback URLs) instead of from the bot.
+ * - `version-check`: runs `argv` on the host and compares the first version-like token of its
+ *   stdout (`OpenClaw 2026.9.6 (ec9c1a1)`, an image ref `openclaw/openclaw:2026.9.6`) with
+ *   `expectVersion`. Without `argv` the executor uses its own version probe.
+ * - `watch`: health checks every `intervalSeconds` for `minutes`; a failure proposes rollback.
+ * - `notify`: posts `message` to the thread and writes the upgrade record (audit log).
+ *
+ * Restoring state (blue-green idle color, rollback from backup) needs no built-in action: the
+ * restore goes into a fresh dir, and `find <dir> -maxdepth 5 -type d -path
+ * '*\/payload/posix/root/.openclaw' -prune -exec mv -T {} <stateDir> ;` (one argv, no shell)
+ * moves the payload into place, followed by a `test -d <stateDir>` verify step, because `find`
+ * exits 0 even when it found nothing. See src/runbook/steps.ts.
+ */
 export type StepAction =
   | { type: 'command'; argv: readonly string[]; env?: Readonly<Record<string, string>>; okExitCodes?: readonly number[] }
   | { type: 'write-file'; path: string; content: string }
   | { type: 'http-check'; url: string; expect: 'live' | 'ready'; timeoutMs: number; viaHost: boolean }
-  | { type: 'version-check'; expectVersion: string }
-  | { type: 'watch'; minutes: number; intervalSeconds: number };
+  | { type: 'version-check'; expectVersion: string; argv?: readonly string[]; env?: Readonly<Record<string, string>> }
+  | { type: 'watch'; minutes: number; intervalSeconds: number }
+  | { type: 'notify'; message: string };
+
+/** Where a step belongs in the run; the chat checklist groups by it. */
+export type StepPhase = 'preflight' | 'staging' | 'rollout' | 'verify' | 'watch' | 'record';
 
 export interface PlanStep {
   /** Stable within the plan, e.g. `host-a:install`. */
@@ -32,10 +58,16 @@ export interface PlanStep {
   timeoutMs: number;
   /** Whether running it again after an interruption is harmless. */
   safeToRepeat: boolean;
-  /** For steps that are not safe to repeat: a probe whose exit 0 means "already done". */
-  verify?: { argv: readonly string[] };
+  /** For steps that are not safe to repeat: a probe whose exit 0 means "already done" (run with `env`). */
+  verify?: { argv: readonly string[]; env?: Readonly<Record<string, string>> };
   /** Gate ids that must be approved before this step runs. */
   after?: readonly string[];
+  phase?: StepPhase;
+  /**
+   * Rolling batch (0-based) within its phase. Batches run in order; the executor may run the
+   * steps of different hosts in one batch concurrently, each host's steps in plan order.
+   */
+  batch?: number;
 }
 
 export interface PlanGate {
@@ -83,10 +115,19 @@ export interface HostFacts {
   installedVersions: string[];
   /** Blue-green: which color nginx currently sends traffic to. */
   liveColor?: 'blue' | 'green';
+  /** Blue-green: whether the color that is *not* live is running now (rollback starts it when not). */
+  idleColorRunning?: boolean;
   /** systemd: whether the unit defines ExecReload. */
   systemdHasExecReload?: boolean;
-  /** pm2: what the ecosystem / `pm2 jlist` says about the app. */
-  pm2?: { execMode: 'fork' | 'cluster'; waitReady: boolean; listenTimeoutMs?: number; killTimeoutMs?: number; interpreter?: string };
+  /** systemd: the unit's ExecReload line, when it has one (a SIGUSR2 reload kills OpenClaw). */
+  systemdExecReload?: string;
+  /** systemd: the unit's ExecStart line (should run `<releasesDir>/current/bin/openclaw`). */
+  systemdExecStart?: string;
+  /**
+   * pm2: what the ecosystem / `pm2 jlist` says about the app. `script` is the path PM2 runs
+   * (should be `<releasesDir>/current/bin/openclaw` with interpreter `none`).
+   */
+  pm2?: { execMode: 'fork' | 'cluster'; waitReady: boolean; listenTimeoutMs?: number; killTimeoutMs?: number; interpreter?: string; script?: string };
   /** OpenClaw data schema version, when known (e.g. from `database preflight`). */
   schemaVersion?: number;
 }
@@ -103,4 +144,19 @@ export interface PlanFacts {
   changelogs: Readonly<Record<string, string>>;
   /** Whether the target's data schema is newer than the current one (rollback must then restore). */
   schemaChanges?: boolean;
+}
+
+/**
+ * What a rollback knows about the upgrade it undoes (from the audit log). All optional: the
+ * rollback plan falls back to the command and the facts.
+ */
+export interface RollbackRecord {
+  upgradeId: string;
+  /** Version per host before the upgrade. */
+  fromVersions?: Readonly<Record<string, string>>;
+  toVersion?: string;
+  /** The upgrade's backup id (its upgradeId: backup files are `openclaw-pre-upgrade-<id>-<host>.tar.gz`). */
+  backupId?: string;
+  /** Whether the upgrade moved the data schema forward (an older build then refuses to start). */
+  schemaChanged?: boolean;
 }

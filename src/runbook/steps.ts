@@ -1,0 +1,107 @@
+/** Step builders shared by the strategies: install side by side, switch the link, back up, restore, check. */
+import type { PlanStep } from './types.js';
+import { command, currentLink, hostStep, releaseBinary, releasePrefix, stateEnv, type HostContext } from './context.js';
+import { runbookCommand } from './template.js';
+
+/** `npm install -g --prefix <releasesDir>/<version> openclaw@<version>`: a fresh prefix, so repeating it is harmless. */
+export function installSteps(ctx: HostContext, version: string, suffix = 'install'): PlanStep[] {
+  if (ctx.facts.installedVersions.includes(version)) return [];
+  const prefix = releasePrefix(ctx.host, version);
+  const argv = runbookCommand(ctx.config, 'install', { prefix, version }, [releaseBinary(ctx.host, version)]);
+  return [hostStep(ctx, suffix, `Install openclaw ${version} side by side in ${prefix}`, 'install', command(argv), {
+    safeToRepeat: true,
+    timeoutMs: ctx.config.runbook.timeouts.installSeconds * 1000,
+  })];
+}
+
+/**
+ * Points `<releasesDir>/current` at a release atomically: a new link beside it, then `mv -T`
+ * (rename(2) over the old link). The rename is checked with `test current -ef <prefix>`.
+ */
+export function switchLinkSteps(ctx: HostContext, version: string): PlanStep[] {
+  const prefix = releasePrefix(ctx.host, version);
+  const link = currentLink(ctx.host);
+  return [
+    hostStep(ctx, 'link', `Prepare link ${link}.tmp → ${prefix}`, 'install', command(['ln', '-sfn', prefix, `${link}.tmp`]), { safeToRepeat: true }),
+    hostStep(ctx, 'switch', `Switch ${link} to ${version}`, 'switch', command(['mv', '-T', `${link}.tmp`, link]), {
+      safeToRepeat: false,
+      verify: ['test', link, '-ef', prefix],
+    }),
+  ];
+}
+
+/** `openclaw backup create` + `backup verify`, run by the live release on the live state dir. */
+export function backupSteps(ctx: HostContext, binary: readonly string[], stateDir: string): PlanStep[] {
+  const values = { backupFile: ctx.backupFile };
+  const verifyArgv = runbookCommand(ctx.config, 'backupVerify', values, binary);
+  const env = stateEnv(stateDir);
+  return [
+    hostStep(ctx, 'backup', `Full backup to ${ctx.backupFile}`, 'backup', command(runbookCommand(ctx.config, 'backupCreate', values, binary), env), {
+      safeToRepeat: false,
+      verify: verifyArgv,
+    }),
+    hostStep(ctx, 'backup-verify', 'Verify the backup', 'verify', command(verifyArgv, env), { safeToRepeat: true }),
+  ];
+}
+
+export interface RestoreOptions {
+  /** The state dir the backup goes into. */
+  stateDir: string;
+  /** Where the state dir in place now is kept (never deleted in the same run). */
+  keepAs: string;
+  /** The binary that restores (the release that wrote the backup). */
+  binary: readonly string[];
+  /** Suffix for step ids when one plan restores twice on a host. */
+  idPrefix?: string;
+}
+
+/**
+ * Restores the backup into a fresh dir, moves the state dir in place aside, then moves the
+ * backup's `<root>/payload/posix/root/.openclaw` into place (OpenClaw never restores in place,
+ * and the archive root is only known once extracted). Run only while nothing uses `stateDir`.
+ */
+export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): PlanStep[] {
+  const p = options.idPrefix ?? '';
+  const restoreDir = `${options.stateDir}.restore-${ctx.runId}`;
+  const restoreArgv = runbookCommand(ctx.config, 'backupRestore', { backupFile: ctx.backupFile, targetDir: restoreDir }, options.binary);
+  return [
+    hostStep(ctx, `${p}restore`, `Restore ${ctx.backupFile} into ${restoreDir}`, 'restore', command(['mkdir', '-p', restoreDir]), { safeToRepeat: true }),
+    hostStep(ctx, `${p}restore-extract`, `Extract the backup into ${restoreDir}`, 'restore', command(restoreArgv), { safeToRepeat: false }),
+    hostStep(ctx, `${p}state-ensure`, `Make sure ${options.stateDir} exists`, 'restore', command(['mkdir', '-p', options.stateDir]), { safeToRepeat: true }),
+    hostStep(ctx, `${p}state-aside`, `Keep ${options.stateDir} as ${options.keepAs}`, 'restore', command(['mv', '-T', options.stateDir, options.keepAs]), {
+      safeToRepeat: false,
+      verify: ['test', '-d', options.keepAs],
+    }),
+    hostStep(ctx, `${p}state-swap`, `Move the restored state into ${options.stateDir}`, 'restore', command([
+      'find', restoreDir, '-mindepth', '1', '-maxdepth', '5', '-type', 'd', '-path', '*/payload/posix/root/.openclaw', '-prune',
+      '-exec', 'mv', '-T', '{}', options.stateDir, ';',
+    ]), { safeToRepeat: false, verify: ['test', '-d', options.stateDir] }),
+    // find exits 0 when nothing matched: this is what tells a bad archive.
+    hostStep(ctx, `${p}state-check`, `Check ${options.stateDir} was restored`, 'verify', command(['test', '-d', options.stateDir]), { safeToRepeat: true }),
+  ];
+}
+
+export function doctorStep(ctx: HostContext, binary: readonly string[], stateDir: string, suffix = 'doctor'): PlanStep {
+  return hostStep(ctx, suffix, 'openclaw doctor', 'verify', command(runbookCommand(ctx.config, 'doctor', {}, binary), stateEnv(stateDir)), { safeToRepeat: true });
+}
+
+export function readyStep(ctx: HostContext, base: string, suffix = 'ready', title = 'Wait until ready (/readyz)'): PlanStep {
+  const timeoutMs = ctx.config.runbook.timeouts.readySeconds * 1000;
+  return hostStep(ctx, suffix, title, 'wait', { type: 'http-check', url: `${base}/readyz`, expect: 'ready', timeoutMs, viaHost: true }, { safeToRepeat: true });
+}
+
+export function liveStep(ctx: HostContext, base: string, suffix = 'live'): PlanStep {
+  const timeoutMs = ctx.config.runbook.timeouts.readySeconds * 1000;
+  return hostStep(ctx, suffix, 'Health: live (/healthz)', 'verify', { type: 'http-check', url: `${base}/healthz`, expect: 'live', timeoutMs, viaHost: true }, { safeToRepeat: true });
+}
+
+export function versionCheckStep(ctx: HostContext, argv: readonly string[], expectVersion: string, suffix = 'version', env: Readonly<Record<string, string>> = {}): PlanStep {
+  const action = Object.keys(env).length > 0
+    ? { type: 'version-check' as const, expectVersion, argv: [...argv], env: { ...env } }
+    : { type: 'version-check' as const, expectVersion, argv: [...argv] };
+  return hostStep(ctx, suffix, `Version is ${expectVersion}`, 'verify', action, { safeToRepeat: true });
+}
+
+export function probeVersionStep(ctx: HostContext, binary: readonly string[]): PlanStep {
+  return hostStep(ctx, 'probe', 'Probe the running version', 'probe', command(runbookCommand(ctx.config, 'version', {}, binary)), { safeToRepeat: true });
+}

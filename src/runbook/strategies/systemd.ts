@@ -1,0 +1,99 @@
+/**
+ * systemd: install side by side, switch `<releasesDir>/current`, `systemctl daemon-reload`, then
+ * `systemctl reload` when the unit has a usable ExecReload, else `systemctl restart` (announced
+ * as downtime). A SIGUSR2 ExecReload kills OpenClaw at once, so such a unit is restarted instead.
+ */
+import type { StrategyConfig } from '../../config/schema.js';
+import { command, currentLink, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
+import { runbookCommand } from '../template.js';
+import { installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
+import type { Endpoint, StrategyPlanner } from './types.js';
+
+type SystemdConfig = Extract<StrategyConfig, { kind: 'systemd' }>;
+
+const RESTART_DOWNTIME = '≈ start-up time (4–12 s per host): `systemctl restart` stops, then starts the gateway — use blue-green for zero downtime';
+
+/** `systemctl`, `sudo -n systemctl` or `systemctl --user` (sudo makes no sense for a user unit). */
+export function systemctl(config: SystemdConfig): string[] {
+  if (config.user) return ['systemctl', '--user'];
+  return config.sudo ? ['sudo', '-n', 'systemctl'] : ['systemctl'];
+}
+
+function usesUsr2(execReload: string | undefined): boolean {
+  return execReload !== undefined && /\b(?:SIG)?USR2\b|-s\s*12\b|-12\b/i.test(execReload);
+}
+
+/** Whether `systemctl reload` is safe: the unit has ExecReload and it does not send SIGUSR2. */
+export function canReload(ctx: HostContext): boolean {
+  return ctx.facts.systemdHasExecReload === true && !usesUsr2(ctx.facts.systemdExecReload);
+}
+
+function warnings(ctx: HostContext, config: SystemdConfig): string[] {
+  const name = ctx.host.name;
+  const out: string[] = [];
+  if (usesUsr2(ctx.facts.systemdExecReload)) {
+    out.push(`${name}: ${config.unit} ExecReload sends SIGUSR2, which kills OpenClaw at once — clawops restarts the unit instead; remove that ExecReload`);
+  } else if (ctx.facts.systemdHasExecReload !== true) {
+    out.push(`${name}: ${config.unit} has no ExecReload: the upgrade restarts it (${RESTART_DOWNTIME})`);
+  }
+  if (config.user && config.sudo) out.push(`${name}: systemd sudo is ignored for a --user unit`);
+  const link = releaseBinary(ctx.host, 'current');
+  const execStart = ctx.facts.systemdExecStart;
+  if (execStart !== undefined && !execStart.includes(`${currentLink(ctx.host)}/`) && !execStart.includes('/current/bin/openclaw')) {
+    out.push(`${name}: ${config.unit} ExecStart does not run ${link}: switching releases changes nothing until it does`);
+  }
+  return out;
+}
+
+function applySteps(ctx: HostContext, config: SystemdConfig) {
+  const ctl = systemctl(config);
+  const verb = canReload(ctx) ? 'reload' : 'restart';
+  return [
+    hostStep(ctx, 'daemon-reload', 'systemctl daemon-reload', 'switch', command([...ctl, 'daemon-reload']), { safeToRepeat: true }),
+    hostStep(ctx, verb, `systemctl ${verb} ${config.unit}${verb === 'restart' ? ' (downtime)' : ''}`, 'switch', command([...ctl, verb, config.unit]), { safeToRepeat: false }),
+    readyStep(ctx, healthBase(ctx.host)),
+  ];
+}
+
+export const systemdStrategy: StrategyPlanner<'systemd'> = {
+  kind: 'systemd',
+  binary: (ctx, _config, which) => [releaseBinary(ctx.host, which)],
+  liveStateDir: (ctx) => ctx.host.stateDir,
+
+  upgrade(ctx, config): HostSteps {
+    return { steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), ...applySteps(ctx, config)], gates: [], warnings: warnings(ctx, config) };
+  },
+
+  rollback(ctx, config, mode): HostSteps {
+    if (mode === 'switch') {
+      return { steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), ...applySteps(ctx, config)], gates: [], warnings: [] };
+    }
+    const ctl = systemctl(config);
+    const stateDir = ctx.host.stateDir;
+    return {
+      steps: [
+        ...installSteps(ctx, ctx.toVersion),
+        hostStep(ctx, 'stop', `systemctl stop ${config.unit}`, 'switch', command([...ctl, 'stop', config.unit]), { safeToRepeat: true }),
+        ...restoreStateSteps(ctx, { stateDir, keepAs: `${stateDir}.rolled-back-${ctx.runId}`, binary: [releaseBinary(ctx.host, ctx.toVersion)] }),
+        ...switchLinkSteps(ctx, ctx.toVersion),
+        hostStep(ctx, 'daemon-reload', 'systemctl daemon-reload', 'switch', command([...ctl, 'daemon-reload']), { safeToRepeat: true }),
+        hostStep(ctx, 'start', `systemctl start ${config.unit}`, 'switch', command([...ctl, 'start', config.unit]), { safeToRepeat: true }),
+        readyStep(ctx, healthBase(ctx.host)),
+      ],
+      gates: [],
+      warnings: [],
+    };
+  },
+
+  endpointAfter(ctx): Endpoint {
+    const binary = [releaseBinary(ctx.host, 'current')];
+    return { base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary };
+  },
+
+  expectedDowntime(ctx, config, _plan, mode) {
+    if (mode === 'restore') return 'stopped from `systemctl stop` until ready on the old version: restore + start-up (≈ 15–30 s per host)';
+    return canReload(ctx)
+      ? `\`systemctl reload ${config.unit}\` runs the unit's ExecReload; OpenClaw has no in-place reload, so if it restarts the gateway expect ≈ 4–12 s per host`
+      : RESTART_DOWNTIME;
+  },
+};
