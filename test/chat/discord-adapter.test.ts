@@ -6,12 +6,6 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 
 const logger = pino({ level: 'silent' });
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((done) => { resolve = done; });
-  return { promise, resolve };
-}
-
 describe('Discord adapter through the real discord.js Client', () => {
   let fake: FakeDiscord;
   let adapter: ChatAdapter;
