@@ -129,7 +129,8 @@ function splitArgs(spec: CommandSpec, tokens: Token[]): SplitResult {
 
 function unknownOption(spec: CommandSpec, written: string): string {
   const names = spec.options.map((option) => `--${option.name}`);
-  const base = `unknown option ${written} for ${spec.kind}`;
+  const shown = /^--?[A-Za-z0-9][A-Za-z0-9-]{0,39}$/.test(written) ? written : show(written);
+  const base = `unknown option ${shown} for ${spec.kind}`;
   const guess = closest(written.toLowerCase(), names);
   if (guess !== undefined) return `${base}; did you mean ${guess}?`;
   const name = written.replace(/^--?/, '').toLowerCase();

@@ -59,6 +59,7 @@ const errors: Array<[string, string, string]> = [
   ['upgrade 1.3.0 --skip-stagin', 'unknown option --skip-stagin for upgrade; did you mean --skip-staging?', 'upgrade'],
   ['upgrade 1.3.0 -f', 'unknown option -f for upgrade; upgrade takes --strategy, --hosts, --at, --window, --dry-run, --skip-staging', 'upgrade'],
   ['upgrade 1.3.0 --to 1.2.0', 'unknown option --to for upgrade; --to belongs to rollback', 'upgrade'],
+  ['status --"a b"', 'unknown option "--a b" for status: status takes no options', 'status'],
   ['status --verbose', 'unknown option --verbose for status: status takes no options', 'status'],
   ['upgrade 1.3.0 --strategy pm2 --strategy systemd', '--strategy is given twice; give it once', 'upgrade'],
   ['rollback --dry-run --DRY-RUN', '--dry-run is given twice; give it once', 'rollback'],
