@@ -117,7 +117,8 @@ export class AuditStore {
         return;
       case 'gate-approval': {
         const approval: AuditApproval = { ...event.approval, gateId: event.gateId, counted: event.counted, ...(event.note ? { note: event.note } : {}) };
-        await this.redis.hset(key, `approval:${Date.now()}:${Math.random().toString(36).slice(2, 8)}`, JSON.stringify(approval));
+        const seq = await this.redis.hincrby(key, 'approvals', 1);
+        await this.redis.hset(key, `approval:${String(seq).padStart(6, '0')}`, JSON.stringify(approval));
         return;
       }
       case 'gate-waiting':
@@ -156,8 +157,9 @@ export class AuditStore {
       const raw = fields[`step:${entry.stepId}`];
       return raw ? JSON.parse(raw) as AuditStep : { ...entry, status: 'pending' as const, runs: 0 };
     });
-    const pick = <T>(prefix: string) => Object.entries(fields).filter(([name]) => name.startsWith(prefix)).map(([, value]) => JSON.parse(value) as T);
-    const approvals = pick<AuditApproval>('approval:').sort((a, b) => a.at.localeCompare(b.at));
+    const pick = <T>(prefix: string) => Object.entries(fields).filter(([name]) => name.startsWith(prefix))
+      .sort(([a], [b]) => a.localeCompare(b)).map(([, value]) => JSON.parse(value) as T);
+    const approvals = pick<AuditApproval>('approval:');
     return {
       ...meta, steps, approvals, gates: pick<AuditGate>('gate:'),
       ...(fields.outcome ? { outcome: fields.outcome as NonNullable<UpgradeRecord['outcome']> } : {}),

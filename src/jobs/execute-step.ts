@@ -28,9 +28,9 @@ export type StepResult =
 
 const EXCERPT_LINES = 20;
 
-/** The last ~20 lines of a command's output, stderr first (where failures explain themselves). */
+/** The last ~20 lines of a command's output, stderr last (where failures explain themselves). */
 export function outputExcerpt(stdout: string, stderr: string, lines = EXCERPT_LINES): string {
-  const all = [...stderr.split('\n'), ...stdout.split('\n')].map((line) => line.trimEnd()).filter((line) => line.length > 0);
+  const all = [...stdout.split('\n'), ...stderr.split('\n')].map((line) => line.trimEnd()).filter((line) => line.length > 0);
   return all.slice(-lines).join('\n');
 }
 

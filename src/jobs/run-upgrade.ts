@@ -28,11 +28,13 @@ const BAD_INPUT = new Set(['PLAN_INVALID', 'UNKNOWN_HOST', 'UNKNOWN_ENVIRONMENT'
 
 /** Ends an upgrade once: emits `finished`, frees the environment lock. Safe to call from several places. */
 export async function finishUpgrade(services: JobServices, data: Pick<UpgradeJobData, 'upgradeId' | 'plan'>, outcome: UpgradeOutcome, summary: string, jobId = data.upgradeId): Promise<void> {
-  if (await services.claimFinish(data.upgradeId)) {
+  const first = await services.claimFinish(data.upgradeId);
+  // Free the lock before saying "finished": whoever reads that may start the next upgrade at once.
+  await services.locks.release(data.plan.environment, data.upgradeId);
+  if (first) {
     await services.approvals.clearWaiting(jobId);
     await services.emit({ type: 'finished', upgradeId: data.upgradeId, outcome, summary });
   }
-  await services.locks.release(data.plan.environment, data.upgradeId);
 }
 
 export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undefined, signal: AbortSignal | undefined, deps: RunDeps): Promise<UpgradeJobResult> {

@@ -56,6 +56,8 @@ export function createLocalShell(options: LocalShellOptions = {}): RemoteShell &
           if (failure) reject(failure);
           else resolve({ exitCode: code ?? 1, stdout, stderr, durationMs: Date.now() - started });
         });
+        // A command that exits without reading stdin closes the pipe: not an error.
+        child.stdin.on('error', () => undefined);
         child.stdin.end(opts.stdin ?? '');
       });
     },
