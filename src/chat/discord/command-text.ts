@@ -1,3 +1,4 @@
+import { normalizeTypography } from '../../commands/tokenize.js';
 import { ClawopsError } from '../../errors.js';
 import { discordSubcommands } from './command-spec.js';
 
@@ -45,7 +46,8 @@ export function interactionToCommandText(invoked: InvokedSubcommand): string {
       if (option.render === 'flag') flags.push(`--${option.name}`);
       continue;
     }
-    const text = String(value).trim();
+    // The parser straightens smart quotes before tokenizing; do it first so quoting survives that.
+    const text = normalizeTypography(String(value)).trim();
     if (text === '') continue;
     if (option.render === 'positional') positional.push(quoteWord(text));
     else flags.push(`--${option.name}`, quoteWord(text));

@@ -3,7 +3,7 @@ import {
   ApplicationCommandType,
   InteractionContextType,
   type APIApplicationCommandBasicOption,
-  type RESTPutAPIApplicationCommandsJSONBody,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { DISCORD_COMMAND_NAME, discordSubcommands, type DiscordOptionSpec } from './command-spec.js';
 
@@ -18,7 +18,7 @@ function optionDefinition(option: DiscordOptionSpec): APIApplicationCommandBasic
 }
 
 /** The body PUT to Discord's application commands route: the one `/openclaw` command with its subcommands. */
-export function discordCommandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
+export function discordCommandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return [{
     type: ApplicationCommandType.ChatInput,
     name: DISCORD_COMMAND_NAME,
