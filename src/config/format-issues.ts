@@ -21,6 +21,8 @@ export interface ConfigProblem {
 export interface RawProblem {
   at: readonly PropertyKey[];
   message: string;
+  /** The node whose line to show, when more precise than `at` (the unknown key itself). */
+  lineAt?: readonly PropertyKey[];
 }
 
 /** `path: message (line N)`, the form every config problem is printed in. */
@@ -48,7 +50,9 @@ export function problemsFromZodError(error: z.ZodError): RawProblem[] {
   return error.issues.map((issue) => {
     const input = (issue as { input?: unknown }).input;
     const showsInput = (issue.code === 'invalid_format' || issue.code === 'custom') && typeof input === 'string' && !issue.message.includes(', got ');
-    return { at: issue.path, message: showsInput ? `${issue.message}, got ${showValue(input)}` : issue.message };
+    const message = showsInput ? `${issue.message}, got ${showValue(input)}` : issue.message;
+    const firstKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    return firstKey === undefined ? { at: issue.path, message } : { at: issue.path, message, lineAt: [...issue.path, firstKey] };
   });
 }
 

@@ -95,7 +95,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): ClawopsC
 function place(problems: RawProblem[], document: Document, lineCounter: LineCounter): ConfigProblem[] {
   const located = problems.map((problem, order) => {
     const path = formatPath(problem.at);
-    const line = lineOf(document, lineCounter, problem.at);
+    const line = lineOf(document, lineCounter, problem.lineAt ?? problem.at);
     const message = SECRET_PATHS.includes(path) ? hideValue(problem.message) : problem.message;
     return { problem: { path: path === '' ? '(top level)' : path, message, ...(line === undefined ? {} : { line }) }, order };
   });
