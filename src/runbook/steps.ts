@@ -65,7 +65,7 @@ export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): Pl
   const restoreDir = `${options.stateDir}.restore-${ctx.runId}`;
   const restoreArgv = runbookCommand(ctx.config, 'backupRestore', { backupFile: ctx.backupFile, targetDir: restoreDir }, options.binary);
   return [
-    hostStep(ctx, `${p}restore`, `Restore ${ctx.backupFile} into ${restoreDir}`, 'restore', command(['mkdir', '-p', restoreDir]), { safeToRepeat: true }),
+    hostStep(ctx, `${p}restore`, `Create ${restoreDir} for the restore`, 'restore', command(['mkdir', '-p', restoreDir]), { safeToRepeat: true }),
     hostStep(ctx, `${p}restore-extract`, `Extract the backup into ${restoreDir}`, 'restore', command(restoreArgv), { safeToRepeat: false }),
     hostStep(ctx, `${p}state-ensure`, `Make sure ${options.stateDir} exists`, 'restore', command(['mkdir', '-p', options.stateDir]), { safeToRepeat: true }),
     hostStep(ctx, `${p}state-aside`, `Keep ${options.stateDir} as ${options.keepAs}`, 'restore', command(['mv', '-T', options.stateDir, options.keepAs]), {

@@ -1,0 +1,77 @@
+/** Fleet configs and facts for plan tests, built through the real config schema (all defaults applied). */
+import { configSchema, type ClawopsConfig } from '../../../src/config/schema.js';
+import type { HostFacts, PlanFacts } from '../../../src/runbook/types.js';
+
+export const HOST_KEY = `SHA256:${'A'.repeat(43)}`;
+
+export function host(name: string, strategy: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name, address: `10.0.0.${name.length}`, hostKey: HOST_KEY, strategy, ...extra };
+}
+
+export function fleet(environments: Record<string, unknown>, extra: Record<string, unknown> = {}): ClawopsConfig {
+  return configSchema.parse({ environments, ...extra });
+}
+
+/** production (2 hosts, pm2) + staging (1 host, pm2). */
+export function pm2Fleet(options: { parallelism?: number; productionHosts?: number; extra?: Record<string, unknown> } = {}): ClawopsConfig {
+  const count = options.productionHosts ?? 2;
+  return fleet({
+    staging: { staging: true, hosts: [host('stage-a', { kind: 'pm2' })] },
+    production: {
+      parallelism: options.parallelism ?? 1,
+      hosts: Array.from({ length: count }, (_, index) => host(`prod-${String.fromCharCode(97 + index)}`, { kind: 'pm2', pm2Home: '~/.pm2-openclaw' })),
+    },
+  }, options.extra ?? {});
+}
+
+export function hostFacts(name: string, currentVersion: string | null, extra: Partial<HostFacts> = {}): HostFacts {
+  return { host: name, currentVersion, installedVersions: currentVersion === null ? [] : [currentVersion], ...extra };
+}
+
+export function planFacts(config: ClawopsConfig, options: { target?: string; current?: string; changelogs?: Record<string, string>; hostExtra?: Partial<HostFacts>; schemaChanges?: boolean } = {}): PlanFacts {
+  const hosts: Record<string, HostFacts> = {};
+  for (const env of Object.values(config.environments)) {
+    for (const h of env.hosts) hosts[h.name] = hostFacts(h.name, options.current ?? '2026.9.5', options.hostExtra ?? {});
+  }
+  const facts: PlanFacts = {
+    upgradeId: 'u42',
+    now: '2026-09-20T10:00:00.000Z',
+    targetVersion: options.target ?? '2026.9.6',
+    hosts,
+    changelogs: options.changelogs ?? {},
+  };
+  if (options.schemaChanges !== undefined) facts.schemaChanges = options.schemaChanges;
+  return facts;
+}
+
+/** A real-format per-release CHANGELOG.md as the npm tarball ships it. */
+export const CHANGELOG_2026_9_6 = `# Changelog
+
+## 2026.9.6
+
+### Highlights
+
+- **Breaking — Node runtime:** OpenClaw now requires Node 24.16 or newer; Node 22 is no longer supported.
+- Sessions database: a schema migration runs on first start and keeps a \`.pre-startup-migration-*.bak\` copy.
+
+### Changes
+
+- Gateway: added a new config option \`gateway.http.maxBodyBytes\` to cap request bodies.
+- Channels: Discord threads keep their names after a reconnect.
+
+### Fixes
+
+- Fixed a crash when a skill returned an empty reply
+  while the channel was reconnecting.
+`;
+
+export const CHANGELOG_2026_9_2 = `## 2026.9.2
+
+### Changes
+
+- Skills: faster cold start for bundled skills.
+
+### Fixes
+
+- Telegram: retry sendMessage on 429 with the server's retry_after.
+`;
