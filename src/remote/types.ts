@@ -20,6 +20,8 @@ export interface RunOptions {
   stdin?: string;
   /** Working directory on the host. */
   cwd?: string;
+  /** Environment variables for this command only, over `RemoteTarget.env` (names `[A-Za-z_][A-Za-z0-9_]*`). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface RunResult {
