@@ -13,6 +13,8 @@ import { show } from './values.js';
 export const MAX_INPUT_LENGTH = 2000;
 
 const HELP_OPTIONS = new Set(['--help', '-h']);
+/** Words that continue an unquoted `--at` value: a clock time, a UTC offset, a zone, am/pm. */
+const TIME_PART = /^(\d{1,2}:\d{2}(:\d{2})?|[+-]\d{2}:?\d{2}|UTC|GMT|Z|am|pm|AM|PM|[A-Z][A-Za-z_+-]*\/[A-Za-z_/+-]+)$/;
 
 export function parseCommand(text: string): ParseResult {
   if (typeof text !== 'string') return fail('expected the text of a command', generalUsage());
@@ -110,6 +112,13 @@ function splitArgs(spec: CommandSpec, tokens: Token[]): SplitResult {
       const next = tokens[index + 1];
       if (next === undefined || isOption(next)) break;
       value += next.text;
+      index += 1;
+    }
+    // `--at 2026-12-01 03:00 Europe/Berlin` without quotes: the clock time and zone belong to it.
+    while (name === 'at') {
+      const next = tokens[index + 1];
+      if (next === undefined || next.quoted || !TIME_PART.test(next.text)) break;
+      value += ` ${next.text}`;
       index += 1;
     }
     if (value === '') return { ok: false, message: `--${name} needs a value: --${name} ${option.value}` };

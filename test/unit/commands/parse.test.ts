@@ -21,6 +21,10 @@ const valid: Array<[string, Command]> = [
   ['upgrade 1.3.0 production --at "2026-12-01 03:00 Europe/Berlin"',
     { ...upgradeDefaults, version: '1.3.0', environment: 'production', schedule: { kind: 'at', text: '2026-12-01 03:00 Europe/Berlin' } }],
   ['upgrade 1.3.0 --at=\'2026-12-01  03:00\'', { ...upgradeDefaults, version: '1.3.0', schedule: { kind: 'at', text: '2026-12-01 03:00' } }],
+  ['upgrade 1.3.0 production --at 2026-12-01 03:00 Europe/Berlin --dry-run',
+    { ...upgradeDefaults, version: '1.3.0', environment: 'production', schedule: { kind: 'at', text: '2026-12-01 03:00 Europe/Berlin' }, dryRun: true }],
+  ['upgrade 1.3.0 --at 03:00 production', { ...upgradeDefaults, version: '1.3.0', environment: 'production', schedule: { kind: 'at', text: '03:00' } }],
+  ['upgrade 1.3.0 --at tomorrow 3:00 pm UTC', { ...upgradeDefaults, version: '1.3.0', schedule: { kind: 'at', text: 'tomorrow 3:00 pm UTC' } }],
   ['upgrade 1.3.0 --window next', { ...upgradeDefaults, version: '1.3.0', schedule: { kind: 'window', which: 'next' } }],
   ['upgrade 1.3.0 --window=AUTO', { ...upgradeDefaults, version: '1.3.0', schedule: { kind: 'window', which: 'auto' } }],
   // Options may come before positionals.
