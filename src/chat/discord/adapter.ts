@@ -10,7 +10,7 @@ import {
   type TextBasedChannel,
   type ThreadChannel,
 } from 'discord.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { ClawopsConfig } from '../../config/schema.js';
 import { ClawopsError } from '../../errors.js';
 import type { ChatAdapter, ChatMessage, CommandEvent, MessageRef, ReactionEvent, ThreadRef } from '../types.js';

@@ -1,5 +1,5 @@
 import { MessageFlags, type ChatInputCommandInteraction, type GuildMember, type APIInteractionGuildMember } from 'discord.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { isClawopsError } from '../../errors.js';
 import type { CommandEvent } from '../types.js';
 import { interactionToCommandText } from './command-text.js';
