@@ -1,6 +1,7 @@
 /** Fleet configs and facts for plan tests, built through the real config schema (all defaults applied). */
 import { configSchema, type ClawopsConfig } from '../../../src/config/schema.js';
 import type { HostFacts, PlanFacts } from '../../../src/runbook/types.js';
+import { displayCommand } from '../../../src/runbook/render.js';
 
 export const HOST_KEY = `SHA256:${'A'.repeat(43)}`;
 
@@ -75,3 +76,15 @@ export const CHANGELOG_2026_9_2 = `## 2026.9.2
 
 - Telegram: retry sendMessage on 429 with the server's retry_after.
 `;
+
+/** `<step id>: <command line>` for every command step (optionally of one host) — what plan tests pin. */
+export function commandLines(plan: { steps: readonly import('../../../src/runbook/types.js').PlanStep[] }, hostName?: string): string[] {
+  return plan.steps
+    .filter((step) => hostName === undefined || step.host === hostName)
+    .flatMap((step) => step.action.type === 'command' ? [`${step.id}: ${displayCommand(step.action.argv, step.action.env)}`] : []);
+}
+
+/** `<step id>` of every step in order. */
+export function stepIds(plan: { steps: readonly { id: string }[] }): string[] {
+  return plan.steps.map((step) => step.id);
+}
