@@ -8,6 +8,7 @@
  *   platform), the command (or `'*'`) and the environment (or `'*'`).
  */
 import type { AuthorizationRule } from '../config/schema.js';
+import { ClawopsError } from '../errors.js';
 import type { Actor, AuthorizationResult, Command } from './types.js';
 
 /** Commands that only read. `doctor` is not one: it runs a diagnosis process on every host. */
@@ -89,4 +90,12 @@ export function authorize(command: Command, actor: Actor, rules: readonly Author
       : refused(`your authorization rules allow ${command.kind} only in ${where}`);
   }
   return refused(`no authorization rule lets ${describe(actor)} do that`);
+}
+
+/** authorize for callers that handle errors by code: throws NOT_AUTHORIZED with the refusal as message. */
+export function assertAuthorized(command: Command, actor: Actor, rules: readonly AuthorizationRule[], environment?: string): void {
+  const result = authorize(command, actor, rules, environment);
+  if (!result.allowed) {
+    throw new ClawopsError('NOT_AUTHORIZED', result.message, { command: commandLabel(command), platform: actor.platform, userId: actor.userId, environment });
+  }
 }

@@ -6,7 +6,8 @@ import { COMMAND_NAMES, COMMAND_PREFIX, COMMAND_SPECS, findSpec, generalUsage, t
 import { COMMAND_SCHEMAS, hint, type Args } from './schemas.js';
 import { closest } from './suggest.js';
 import { normalizeTypography, tokenize, type Token } from './tokenize.js';
-import type { ParseResult } from './types.js';
+import { ClawopsError } from '../errors.js';
+import type { Command, ParseResult } from './types.js';
 import { show } from './values.js';
 
 /** Longer input is refused before any work is done on it. */
@@ -42,6 +43,13 @@ export function parseCommand(text: string): ParseResult {
     return fail(message !== undefined && message !== '' ? message : `invalid ${spec.kind} command`, spec.usage);
   }
   return { ok: true, command: parsed.data };
+}
+
+/** parseCommand for callers that handle errors by code: throws COMMAND_INVALID with `details.help`. */
+export function parseCommandOrThrow(text: string): Command {
+  const result = parseCommand(text);
+  if (!result.ok) throw new ClawopsError('COMMAND_INVALID', result.message, { help: result.help });
+  return result.command;
 }
 
 function fail(message: string, help: string): ParseResult {

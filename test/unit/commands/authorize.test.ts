@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authorizationRuleSchema, type AuthorizationRule } from '../../../src/config/schema.js';
-import { authorize, commandLabel, isReadOnly } from '../../../src/commands/authorize.js';
+import { assertAuthorized, authorize, commandLabel, isReadOnly } from '../../../src/commands/authorize.js';
+import { isClawopsError } from '../../../src/errors.js';
 import { parseCommand } from '../../../src/commands/parse.js';
 import type { Actor, Command } from '../../../src/commands/types.js';
 
@@ -126,4 +127,21 @@ describe('authorize: commands and environments in a rule', () => {
 describe('isReadOnly', () => {
   it.each(READ_ONLY)('%s only reads', (text) => expect(isReadOnly(command(text))).toBe(true));
   it.each(CHANGING)('%s changes things', (text) => expect(isReadOnly(command(text))).toBe(false));
+});
+
+describe('assertAuthorized', () => {
+  it('passes silently when allowed and throws NOT_AUTHORIZED with the refusal when not', () => {
+    expect(() => assertAuthorized(command('status'), slack, [])).not.toThrow();
+    let caught: unknown;
+    try {
+      assertAuthorized(command('upgrade 1.3.0'), slack, [], 'production');
+    } catch (error) {
+      caught = error;
+    }
+    expect(isClawopsError(caught, 'NOT_AUTHORIZED')).toBe(true);
+    expect(caught).toMatchObject({
+      message: 'you may not run upgrade in production: no authorization rules are configured, and without them only read-only commands are allowed',
+      details: { command: 'upgrade', platform: 'slack', userId: 'U123', environment: 'production' },
+    });
+  });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { generalUsage } from '../../../src/commands/grammar.js';
 import { usageLine } from '../../../src/commands/help.js';
-import { MAX_INPUT_LENGTH, parseCommand } from '../../../src/commands/parse.js';
+import { MAX_INPUT_LENGTH, parseCommand, parseCommandOrThrow } from '../../../src/commands/parse.js';
+import { isClawopsError } from '../../../src/errors.js';
 
 const COMMANDS = 'upgrade, rollback, status, version, check, changelog, backup, doctor, schedule, cancel, history, help';
 
@@ -105,5 +106,17 @@ describe('parseCommand: errors', () => {
 
   it('refuses non-string input instead of throwing', () => {
     expect(parseCommand(undefined as unknown as string)).toMatchObject({ ok: false, message: 'expected the text of a command' });
+  });
+
+  it('throws COMMAND_INVALID with the usage line from parseCommandOrThrow', () => {
+    expect(parseCommandOrThrow('status')).toEqual({ kind: 'status' });
+    let caught: unknown;
+    try {
+      parseCommandOrThrow('upgrade 1.3');
+    } catch (error) {
+      caught = error;
+    }
+    expect(isClawopsError(caught, 'COMMAND_INVALID')).toBe(true);
+    expect(caught).toMatchObject({ message: '"1.3" is not a complete version: give major.minor.patch, e.g. 1.3.0', details: { help: usageLine('upgrade') } });
   });
 });
