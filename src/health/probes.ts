@@ -121,8 +121,14 @@ export function parseOpenClawVersion(output: string): { version: string; commit?
  * (argv elements are quoted, so the remote shell would not expand `~` itself).
  */
 export function homeAwareArgv(path: string, args: readonly string[]): string[] {
-  if (!path.startsWith('~/')) return [path, ...args];
-  return ['sh', '-c', 'p="$HOME/${1#"~/"}"; shift; exec "$p" "$@"', 'sh', path, ...args];
+  return expandHomeArgv([path, ...args]);
+}
+
+/** Wraps argv so that any element starting with `~/` is expanded to `$HOME/…` on the host; unchanged otherwise. */
+export function expandHomeArgv(argv: readonly string[]): string[] {
+  if (!argv.some((arg) => arg.startsWith('~/'))) return [...argv];
+  const script = 'n=$#; while [ "$n" -gt 0 ]; do a=$1; shift; case $a in "~/"*) a="$HOME/${a#"~/"}";; esac; set -- "$@" "$a"; n=$((n-1)); done; exec "$@"';
+  return ['sh', '-c', script, 'sh', ...argv];
 }
 
 function lastLine(text: string): string {

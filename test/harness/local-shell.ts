@@ -47,14 +47,16 @@ export function createLocalShell(options: LocalShellOptions = {}): RemoteShell &
           : setTimeout(() => kill(new ClawopsError('COMMAND_TIMEOUT', `${file} timed out after ${opts.timeoutMs} ms`, { host: target.name })), opts.timeoutMs);
         const onAbort = () => kill(new ClawopsError('ABORTED', `${file} aborted`, { host: target.name }));
         opts.signal?.addEventListener('abort', onAbort, { once: true });
-        child.on('error', (error) => {
-          failure ??= new ClawopsError('INTERNAL', `cannot start ${file}: ${error.message}`, { host: target.name });
+        child.on('error', (error: NodeJS.ErrnoException) => {
+          // Like a remote shell: a missing program is exit 127, not a transport error.
+          if (error.code === 'ENOENT') stderr += `sh: ${file}: not found\n`;
+          else failure ??= new ClawopsError('INTERNAL', `cannot start ${file}: ${error.message}`, { host: target.name });
         });
         child.on('close', (code) => {
           if (timer) clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
           if (failure) reject(failure);
-          else resolve({ exitCode: code ?? 1, stdout, stderr, durationMs: Date.now() - started });
+          else resolve({ exitCode: code ?? 127, stdout, stderr, durationMs: Date.now() - started });
         });
         // A command that exits without reading stdin closes the pipe: not an error.
         child.stdin.on('error', () => undefined);
