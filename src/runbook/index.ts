@@ -2,7 +2,7 @@
 export { buildPlan } from './plan.js';
 export { buildRollbackPlan } from './rollback.js';
 export { renderPlanText, displayCommand, displayWord } from './render.js';
-export { fillTemplate, resolveOpenclaw, runbookCommand, type TemplateValues } from './template.js';
+export { fillTemplate, resolveOpenclaw, runbookCommand, validateRunbookCommands, TEMPLATE_PLACEHOLDERS, type TemplateValues } from './template.js';
 export { analyzeChangelogs, parseChangelog, type ChangelogRelease } from './changelog.js';
 export { parseVersion, updateType, fleetUpdateType } from './version.js';
 export { planHash, canonicalJson } from './hash.js';

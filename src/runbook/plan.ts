@@ -24,6 +24,7 @@ import { bindStrategy, type BoundStrategy } from './strategies/index.js';
 import { batches, factsFor, selectEnvironment, selectHosts, stagingEnvironments } from './select.js';
 import { backupSteps, doctorStep, liveStep, probeVersionStep, readyStep, versionCheckStep } from './steps.js';
 import { compareVersions, fleetUpdateType, isVersion, parseVersion } from './version.js';
+import { validateRunbookCommands } from './template.js';
 
 type UpgradeCommand = Extract<Command, { kind: 'upgrade' }>;
 
@@ -132,6 +133,7 @@ function changelogWarnings(findings: ChangelogFindings): string[] {
 export function buildPlan(command: Command, config: ClawopsConfig, facts: PlanFacts): Plan {
   if (command.kind !== 'upgrade') throw new ClawopsError('PLAN_INVALID', `buildPlan plans upgrades, not ${command.kind}`);
   const cmd: UpgradeCommand = command;
+  validateRunbookCommands(config);
   const target = facts.targetVersion;
   if (!isVersion(target)) throw new ClawopsError('PLAN_INVALID', `target version "${target}" is not a version (resolve "latest" first)`, { version: target });
   const { name: envName, env } = selectEnvironment(config, cmd.environment);

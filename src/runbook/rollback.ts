@@ -18,6 +18,7 @@ import { backupFileFor } from './context.js';
 import { describeFrom, finishPlan, fleetStep, frontGates, healthSteps, hostContext, strategyOf, type PlanDraft } from './plan.js';
 import { batches, factsFor, selectEnvironment, selectHosts } from './select.js';
 import { probeVersionStep } from './steps.js';
+import { validateRunbookCommands } from './template.js';
 import { fleetUpdateType, isVersion, parseVersion } from './version.js';
 
 type RollbackCommand = Extract<Command, { kind: 'rollback' }>;
@@ -38,6 +39,7 @@ function isPath(text: string): boolean {
 /** Builds the rollback plan for a `rollback` command; `record` is the upgrade being undone, when known. */
 export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts: PlanFacts, record?: RollbackRecord): Plan {
   if (command.kind !== 'rollback') throw new ClawopsError('PLAN_INVALID', `buildRollbackPlan plans rollbacks, not ${command.kind}`);
+  validateRunbookCommands(config);
   const { name: envName, env } = selectEnvironment(config, command.environment);
   const recordedHosts = record?.fromVersions === undefined ? undefined : Object.keys(record.fromVersions);
   const hosts = selectHosts(envName, env, recordedHosts);

@@ -51,3 +51,29 @@ export function runbookCommand(config: ClawopsConfig, name: RunbookCommandName, 
   const template = config.runbook.commands[name];
   return resolveOpenclaw(fillTemplate(template, values, name), binary);
 }
+
+/** The placeholders each runbook command may use. */
+export const TEMPLATE_PLACEHOLDERS: Readonly<Record<RunbookCommandName, readonly string[]>> = {
+  version: [],
+  updateStatus: [],
+  registryVersion: ['version'],
+  install: ['prefix', 'version'],
+  backupCreate: ['backupFile'],
+  backupVerify: ['backupFile'],
+  backupRestore: ['backupFile', 'targetDir'],
+  doctor: [],
+  gatewayStatus: [],
+  gatewayRun: ['port'],
+  databasePreflight: [],
+  changelog: ['version'],
+};
+
+/**
+ * Checks every configured command against the placeholders it may use, so a bad override fails
+ * the first plan (or `clawops config check`), not a rollback that needs it later.
+ */
+export function validateRunbookCommands(config: ClawopsConfig): void {
+  for (const [name, allowed] of Object.entries(TEMPLATE_PLACEHOLDERS) as [RunbookCommandName, readonly string[]][]) {
+    fillTemplate(config.runbook.commands[name], Object.fromEntries(allowed.map((key) => [key, `<${key}>`])), name);
+  }
+}
