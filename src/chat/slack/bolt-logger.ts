@@ -6,6 +6,8 @@ export function toBoltLogger(logger: Logger): BoltLogger {
   let level: LogLevel = LogLevel.INFO;
   let child = logger.child({ component: 'slack' });
   const write = (method: 'debug' | 'info' | 'warn' | 'error') => (...msg: unknown[]): void => {
+    // Bolt logs whole payloads at debug on every request; never pay for formatting what pino drops.
+    if (!child.isLevelEnabled(method)) return;
     child[method](msg.map((part) => (typeof part === 'string' ? part : part instanceof Error ? part.message : JSON.stringify(part))).join(' '));
   };
   return {
