@@ -16,11 +16,16 @@ describe('Discord adapter through the real discord.js Client', () => {
   /** What the command handler does with each event; tests swap it. */
   let onCommand: (event: CommandEvent) => Promise<void> = async () => {};
 
-  const nextCommand = () => new Promise<CommandEvent>((resolve) => commandWaiters.push(resolve));
-  const nextReaction = () => new Promise<ReactionEvent>((resolve) => reactionWaiters.push(resolve));
+  const within = <T>(what: string, wait: (resolve: (value: T) => void) => void) => new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within 3 s`)), 3000);
+    wait((value) => { clearTimeout(timer); resolve(value); });
+  });
+  const nextCommand = () => within<CommandEvent>('command', (resolve) => commandWaiters.push(resolve));
+  const nextReaction = () => within<ReactionEvent>('reaction', (resolve) => reactionWaiters.push(resolve));
 
   beforeAll(async () => {
-    fake = await startFakeDiscord({ heartbeatIntervalMs: 300 });
+    // A deadline shorter than Discord's 3 s, so a slow handler is seen to be acknowledged in time.
+    fake = await startFakeDiscord({ heartbeatIntervalMs: 300, interactionDeadlineMs: 1000 });
     adapter = createDiscordAdapter({
       config: { token: fake.token, applicationId: fake.applicationId, guildId: fake.guild.id },
       logger,
@@ -110,6 +115,24 @@ describe('Discord adapter through the real discord.js Client', () => {
       expect(interaction.followUps.map((message) => message['content'])).toEqual(['second note']);
       expect(Number(interaction.followUps[0]?.['flags']) & 64).toBe(64);
       expect(commands.at(-1)?.groups).toEqual([]);
+    } finally {
+      onCommand = async () => {};
+    }
+  });
+
+  it('a handler slower than the deadline: the interaction is acknowledged first, the reply follows', async () => {
+    onCommand = async (event) => {
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      await event.replyPrivately('plan ready');
+    };
+    try {
+      const interaction = fake.dispatchCommand({ subcommand: 'check', userId: fake.guild.members[0]?.id ?? '' });
+      const edit = await fake.waitForCall((call) => call.method === 'PATCH' && call.path === `/webhooks/${fake.applicationId}/${interaction.token}/messages/@original`);
+      const callback = fake.calls.find((call) => call.path === `/interactions/${interaction.id}/${interaction.token}/callback`);
+      expect(callback?.status).toBe(204);
+      expect(edit.status).toBe(200);
+      expect(edit.at - interaction.sentAt).toBeGreaterThanOrEqual(1200);
+      expect(interaction.original?.['content']).toBe('plan ready');
     } finally {
       onCommand = async () => {};
     }

@@ -190,10 +190,11 @@ export async function handleRest(state: FakeDiscordState, gatewayUrl: string, re
   }
   const call: RecordedCall = {
     method: request.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body,
-    authorization: request.headers.authorization, at: Date.now(),
+    authorization: request.headers.authorization, at: Date.now(), status: 0,
   };
   state.calls.push(call);
   const reply = route(state, call, gatewayUrl);
+  call.status = reply.status;
   response.writeHead(reply.status, reply.body === undefined ? {} : { 'content-type': 'application/json' });
   response.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
   for (const listener of state.onCall) listener(call);

@@ -9,6 +9,8 @@ export interface RecordedCall {
   authorization: string | undefined;
   /** Date.now() when the request arrived. */
   at: number;
+  /** The HTTP status the fake answered with (0 until answered). */
+  status: number;
 }
 
 /** An interaction the fake dispatched, and what the client answered. */
