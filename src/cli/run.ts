@@ -66,7 +66,12 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
     signal: deps.signal,
     logger: deps.logger,
     configFile,
-    loadConfig: (file) => deps.loadConfig({ file: file ?? configFile, env: deps.env, cwd: deps.cwd, signal: deps.signal }),
+    loadConfig: async (file) => {
+      const config = await deps.loadConfig({ file: file ?? configFile, env: deps.env, cwd: deps.cwd, signal: deps.signal });
+      // From here on the config decides how much is logged.
+      deps.logger.level = config.log.level;
+      return config;
+    },
   };
   const module = await lookup.spec.load();
   const name = `clawops ${lookup.spec.path.join(' ')}`;

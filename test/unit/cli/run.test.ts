@@ -7,6 +7,7 @@ import { runCli, type CliDeps } from '../../../src/cli/run.js';
 import type { CliCommandSpec, CliRun } from '../../../src/cli/types.js';
 import type { LoadConfigOptions } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log/logger.js';
+import { configSchema } from '../../../src/config/schema.js';
 
 interface Harness {
   deps: CliDeps;
@@ -165,5 +166,23 @@ describe('parseCliArgs', () => {
   it('turns bad arguments into COMMAND_INVALID', () => {
     expect(() => parseCliArgs(['a', 'b'], {}, 1)).toThrow(/unexpected argument "b"/);
     expect(() => parseCliArgs(['--env'], { env: { type: 'string' } })).toThrow(ClawopsError);
+  });
+});
+
+describe('runCli config loading', () => {
+  it('applies the log level of the loaded config to the logger', async () => {
+    const h = harness({ worker: async (_args, context) => {
+      await context.loadConfig();
+      context.logger.info('hidden at warn');
+      context.logger.warn('shown at warn');
+      return 0;
+    } });
+    h.deps.loadConfig = async () => configSchema.parse({
+      environments: { staging: { hosts: [{ name: 'a', address: 'x', hostKey: `SHA256:${'A'.repeat(43)}`, strategy: { kind: 'pm2' } }] } },
+      log: { level: 'warn' },
+    });
+    expect(await runCli(['worker'], h.deps)).toBe(0);
+    expect(h.log()).not.toContain('hidden at warn');
+    expect(h.log()).toContain('shown at warn');
   });
 });
