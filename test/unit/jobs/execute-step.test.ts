@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { executeStep } from '../../../src/jobs/execute-step.js';
+import type { HealthResult } from '../../../src/jobs/events.js';
+import { configSchema, type HostConfig } from '../../../src/config/schema.js';
+import type { PlanStep } from '../../../src/runbook/types.js';
+import { createLocalShell } from '../../harness/local-shell.js';
+import { HOST_KEY } from '../../jobs/fixtures.js';
+
+let dir: string;
+let server: Server;
+let port: number;
+let readyAfter = 0;
+let healthy = true;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'clawops-exec-'));
+  server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/healthz') res.end(JSON.stringify({ ok: healthy, status: 'live' }));
+    else if (req.url === '/readyz') {
+      const ready = healthy && Date.now() >= readyAfter;
+      res.statusCode = ready ? 200 : 503;
+      res.end(JSON.stringify({ ready, failing: ready ? [] : ['startup'] }));
+    } else { res.statusCode = 404; res.end('{}'); }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : 0;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+function host(extra: Record<string, unknown> = {}): HostConfig {
+  const config = configSchema.parse({ environments: { staging: { hosts: [{
+    name: 'host-a', address: '127.0.0.1', hostKey: HOST_KEY, strategy: { kind: 'pm2', port }, releasesDir: join(dir, 'releases'), ...extra,
+  }] } } });
+  const found = config.environments.staging?.hosts[0];
+  if (!found) throw new Error('no host');
+  return found;
+}
+
+function step(action: PlanStep['action'], extra: Partial<PlanStep> = {}): PlanStep {
+  return { id: 's', title: 's', kind: 'verify', host: 'host-a', environment: 'staging', action, timeoutMs: 5_000, safeToRepeat: true, ...extra };
+}
+
+const ctx = (onHealth?: (results: HealthResult[]) => void) => ({ shell: createLocalShell(), host: host(), signal: new AbortController().signal, ...(onHealth ? { onHealth } : {}) });
+
+test('a command passes on an allowed exit code and fails with its exit code otherwise', async () => {
+  expect(await executeStep(step({ type: 'command', argv: ['sh', '-c', 'exit 2'], okExitCodes: [0, 2] }), ctx())).toMatchObject({ ok: true, exitCode: 2 });
+  expect(await executeStep(step({ type: 'command', argv: ['sh', '-c', 'echo nope >&2; exit 2'] }), ctx())).toMatchObject({ ok: false, exitCode: 2, excerpt: 'nope' });
+  expect(await executeStep(step({ type: 'command', argv: ['sh', '-c', 'echo "$GREETING"'], env: { GREETING: 'hi there' } }), ctx())).toMatchObject({ ok: true, excerpt: 'hi there' });
+});
+
+test('a command that outlives its step timeout fails the step', async () => {
+  const result = await executeStep(step({ type: 'command', argv: ['sleep', '5'] }, { timeoutMs: 200 }), ctx());
+  expect(result).toMatchObject({ ok: false, error: expect.stringContaining('timed out') });
+  expect(result.durationMs).toBeLessThan(2_000);
+});
+
+test('write-file writes the file on the host', async () => {
+  const path = join(dir, 'conf', 'upstream.conf');
+  expect(await executeStep(step({ type: 'write-file', path, content: 'server 127.0.0.1:19789;\n' }), ctx())).toMatchObject({ ok: true });
+  expect(await readFile(path, 'utf8')).toBe('server 127.0.0.1:19789;\n');
+});
+
+test('http-check polls /readyz until ready, through curl on the host and with fetch from the bot', async () => {
+  for (const viaHost of [true, false]) {
+    readyAfter = Date.now() + 700;
+    const seen: HealthResult[][] = [];
+    const result = await executeStep(step({ type: 'http-check', url: `http://127.0.0.1:${port}`, expect: 'ready', timeoutMs: 5_000, viaHost }), ctx((r) => seen.push(r)));
+    expect(result).toMatchObject({ ok: true });
+    expect(result.durationMs).toBeGreaterThanOrEqual(500);
+    expect(seen.at(-1)?.[0]).toMatchObject({ ready: true });
+  }
+  readyAfter = Date.now() + 60_000;
+  expect(await executeStep(step({ type: 'http-check', url: `http://127.0.0.1:${port}/readyz`, expect: 'ready', timeoutMs: 800, viaHost: false }), ctx()))
+    .toMatchObject({ ok: false, error: expect.stringContaining('not ready') });
+  readyAfter = 0;
+});
+
+test('version-check reads <releasesDir>/current/bin/openclaw --version', async () => {
+  const bin = join(dir, 'releases', '2026.9.6', 'bin');
+  await mkdir(bin, { recursive: true });
+  await writeFile(join(bin, 'openclaw'), '#!/bin/sh\necho "OpenClaw 2026.9.6 (ab12cd3)"\n');
+  await chmod(join(bin, 'openclaw'), 0o755);
+  await symlink(join(dir, 'releases', '2026.9.6'), join(dir, 'releases', 'current'));
+  expect(await executeStep(step({ type: 'version-check', expectVersion: '2026.9.6' }), ctx())).toMatchObject({ ok: true });
+  expect(await executeStep(step({ type: 'version-check', expectVersion: '2026.9.7' }), ctx()))
+    .toMatchObject({ ok: false, error: 'expected version 2026.9.7, host runs 2026.9.6' });
+});
+
+test('watch reports health each interval and proposes rollback when the gateway turns unhealthy', async () => {
+  const seen: HealthResult[][] = [];
+  const ok = await executeStep(step({ type: 'watch', minutes: 0.02, intervalSeconds: 0.3 } as PlanStep['action']), ctx((r) => seen.push(r)));
+  expect(ok).toMatchObject({ ok: true });
+  expect(seen.length).toBeGreaterThanOrEqual(3);
+  expect(seen.every(([result]) => result?.live && result.ready)).toBe(true);
+  healthy = false;
+  const bad = await executeStep(step({ type: 'watch', minutes: 1, intervalSeconds: 1 }), ctx());
+  healthy = true;
+  expect(bad).toMatchObject({ ok: false, proposeRollback: true });
+});
