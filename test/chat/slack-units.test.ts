@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { createLogger } from '../../src/log/logger.js';
 import { fallbackText, reactionName, toBlocks } from '../../src/chat/slack/blocks.js';
 import { normalizeReaction } from '../../src/chat/slack/blocks.js';
@@ -58,5 +60,19 @@ describe('user group resolver', () => {
     fail = true;
     expect(await resolver.groupsOf('U1')).toEqual([]);
     expect(calls).toBe(2);
+  });
+});
+
+describe('Slack app manifest', () => {
+  it('declares /openclaw, the bot scopes, reaction_added and Socket Mode', () => {
+    const manifest = parse(readFileSync(new URL('../../manifest.yml', import.meta.url), 'utf8')) as {
+      features: { slash_commands: Array<{ command: string }> };
+      oauth_config: { scopes: { bot: string[] } };
+      settings: { event_subscriptions: { bot_events: string[] }; socket_mode_enabled: boolean };
+    };
+    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/openclaw']);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'reactions:read', 'reactions:write', 'usergroups:read', 'users:read']);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['reaction_added']);
+    expect(manifest.settings.socket_mode_enabled).toBe(true);
   });
 });
