@@ -120,7 +120,9 @@ export class FakeGateway {
       },
     });
     for (const guild of state.guilds) {
-      this.send(session, { op: 0, t: 'GUILD_CREATE', s: ++session.sequence, d: guildCreatePayload(guild, state.bot) });
+      const active = [...state.channels.values()].filter((channel) => channel['type'] === 11 && channel['guild_id'] === guild.id
+        && (channel['thread_metadata'] as { archived?: boolean } | undefined)?.archived !== true);
+      this.send(session, { op: 0, t: 'GUILD_CREATE', s: ++session.sequence, d: guildCreatePayload(guild, state.bot, active) });
     }
     for (const resolve of this.readyWaiters) resolve();
     this.readyWaiters.clear();

@@ -63,8 +63,8 @@ export function rolePayload(role: { id: string; name: string }, position: number
   };
 }
 
-/** GUILD_CREATE's data: the guild with roles (@everyone has the guild's id), channels and members. */
-export function guildCreatePayload(guild: FakeGuild, bot: FakeUser): Record<string, unknown> {
+/** GUILD_CREATE's data: the guild with roles (@everyone has the guild's id), channels, members and active threads. */
+export function guildCreatePayload(guild: FakeGuild, bot: FakeUser, activeThreads: Array<Record<string, unknown>> = []): Record<string, unknown> {
   const roles = [{ id: guild.id, name: '@everyone' }, ...guild.roles.filter((role) => role.id !== guild.id)];
   const members = [...guild.members, { ...bot, roles: [] }];
   return {
@@ -76,7 +76,7 @@ export function guildCreatePayload(guild: FakeGuild, bot: FakeUser): Record<stri
     nsfw_level: 0, premium_progress_bar_enabled: false, safety_alerts_channel_id: null,
     joined_at: '2026-01-01T00:00:00.000Z', large: false, unavailable: false, member_count: members.length,
     voice_states: [], members: members.map(memberPayload), channels: guild.channels.map((channel, index) => textChannelPayload(guild.id, channel, index)),
-    threads: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
+    threads: activeThreads, presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
   };
 }
 
