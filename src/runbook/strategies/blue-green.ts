@@ -90,15 +90,10 @@ function trafficSteps(ctx: HostContext, config: BlueGreenConfig, color: Color, v
   return { steps, gates: [gateBefore(first, `${ctx.host.name}:${gate.id}`, gate.title, gate.reason)], warnings: [] };
 }
 
-function warnings(ctx: HostContext, config: BlueGreenConfig): string[] {
+function warnings(ctx: HostContext): string[] {
   const name = ctx.host.name;
   const out: string[] = [];
-  if (Math.abs(config.blue.port - config.green.port) <= 110) {
-    out.push(`${name}: blue (${config.blue.port}) and green (${config.green.port}) are ≤ 110 apart: OpenClaw derives browser ports up to base + 110, so they collide — use e.g. 18789 and 19789`);
-  }
-  if (trimSlash(config.blue.stateDir) === trimSlash(config.green.stateDir)) {
-    out.push(`${name}: blue and green share the state dir ${config.blue.stateDir}; two gateways cannot share one (exit 78)`);
-  }
+  // Overlapping ports and a shared state dir are config errors (src/config), not warnings.
   for (const variable of ['OPENCLAW_STATE_DIR', 'OPENCLAW_CONFIG_PATH']) {
     if (variable in ctx.host.env) out.push(`${name}: the host env sets ${variable}, which both colors would share`);
   }
@@ -130,7 +125,7 @@ export const blueGreenStrategy: StrategyPlanner<'blue-green'> = {
       hostStep(ctx, 'old-changes', `Files ${live} changed after the backup (not in ${idle}: reconcile by hand)`, 'probe',
         command(['find', config[live].stateDir, '-type', 'f', '-newer', ctx.backupFile]), { safeToRepeat: true }),
     ];
-    return { steps, gates: traffic.gates, warnings: warnings(ctx, config) };
+    return { steps, gates: traffic.gates, warnings: warnings(ctx) };
   },
 
   rollback(ctx, config, mode): HostSteps {
