@@ -139,6 +139,12 @@ environments:
 });
 
 describe.concurrent('clawops (real process)', () => {
+  it('accepts clawops.example.yml once its secrets are in the environment', async () => {
+    const secrets = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 's', DISCORD_TOKEN: 'd', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const run = await clawops(['config', 'check', join(ROOT, 'clawops.example.yml')], secrets);
+    expect(run).toEqual({ code: 0, stdout: 'OK: 2 environments (staging: 1 host, production: 2 hosts), strategies pm2, blue-green; slack: on (socket mode), discord: on\n', stderr: '' });
+  });
+
   it('config schema prints the committed JSON Schema', async () => {
     const run = await clawops(['config', 'schema']);
     expect(run.code).toBe(0);
