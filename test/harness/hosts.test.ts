@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -55,7 +55,6 @@ test('two hosts come up in well under a second, each a real sshd with its pinned
 test('stop leaves no process, namespace, veth or temp dir behind, even with daemons running on the hosts', async () => {
   const fleet = await startHosts(2);
   const shell = createSshShell();
-  const slotsBefore = (await ip(['-o', 'link'])).match(/cwo\d+@/g)?.length ?? 0;
   try {
     for (const host of fleet.hosts) {
       // A daemon detached from the SSH session, as PM2 and nginx are.
@@ -69,7 +68,7 @@ test('stop leaves no process, namespace, veth or temp dir behind, even with daem
   }
   for (const host of fleet.hosts) expect(await processesInPidNamespace(host.pidNamespace)).toEqual([]);
   expect(await netnsOfRun(fleet.runId)).toEqual([]);
-  expect((await ip(['-o', 'link'])).match(/cwo\d+@/g)?.length ?? 0).toBe(slotsBefore - 2);
+  for (const host of fleet.hosts) await expect(ip(['link', 'show', host.veth])).rejects.toThrow();
   expect(existsSync(fleet.dir)).toBe(false);
 });
 
@@ -84,4 +83,18 @@ test('kill() powers a host off: sshd and everything it started are gone at once'
   } finally {
     await fleet.stop();
   }
+});
+
+test('a fleet left behind by a test process that died is swept by the next startHosts', async () => {
+  const dead = spawn('true');
+  await new Promise((resolve) => dead.once('exit', resolve));
+  const netns = `clawops-${dead.pid}r0-0`;
+  await ip(['netns', 'add', netns]);
+  const orphan = spawn('ip', ['netns', 'exec', netns, 'sleep', '1000'], { stdio: 'ignore' });
+  const orphanExited = new Promise((resolve) => orphan.once('exit', resolve));
+  await new Promise((r) => setTimeout(r, 100));
+  const fleet = await startHosts(0);
+  await fleet.stop();
+  await orphanExited;
+  expect((await ip(['netns', 'list'])).split('\n').some((line) => line.startsWith(`${netns} `) || line === netns)).toBe(false);
 });

@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { hostSchema, strategySchema } from '../../src/config/schema.js';
 import type { RemoteTarget } from '../../src/remote/types.js';
 import { generateKeyPair, type TestKeyPair } from './keys.js';
-import { attachVeth, ip, removeNetns, slotSubnet, SLOT_COUNT } from './netns.js';
+import { attachVeth, ip, removeNetns, slotSubnet, SLOT_COUNT, vethName } from './netns.js';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,6 +29,8 @@ export interface TestHost {
   index: number;
   /** `clawops-<runId>-<index>`. */
   netns: string;
+  /** The root-side veth interface. */
+  veth: string;
   /** The host's own address (198.18.x.2), reachable from the root namespace. */
   address: string;
   /** The root side of the host's veth (198.18.x.1), reachable from inside the host. */
@@ -79,7 +81,8 @@ let fleetCounter = 0;
 /** Starts `n` hosts in parallel. */
 export async function startHosts(n: number, options: StartHostsOptions = {}): Promise<TestFleet> {
   const started = performance.now();
-  const runId = `${process.pid.toString(36)}${(fleetCounter++).toString(36)}`;
+  await sweepStaleRuns();
+  const runId = `${process.pid}r${fleetCounter++}`;
   const dir = await mkdtemp(join(tmpdir(), `clawops-hosts-${runId}-`));
   const clientKey = await generateKeyPair(dir, 'client_ed25519', `clawops-test-${runId}`);
   const results = await Promise.allSettled(Array.from({ length: n }, (_, index) =>
@@ -158,7 +161,7 @@ async function startHost(spec: HostSpec): Promise<TestHost & { stop(): Promise<v
     const target: RemoteTarget = { name: spec.name, address, port: 22, user: 'root', privateKeyPath: spec.clientKey.privateKeyPath, hostKey: hostKey.fingerprint };
     const running = child;
     return {
-      name: spec.name, index: spec.index, netns, address, gatewayAddress: gateway, sshPort: 22, user: 'root',
+      name: spec.name, index: spec.index, netns, veth: vethName(slot), address, gatewayAddress: gateway, sshPort: 22, user: 'root',
       privateKeyPath: spec.clientKey.privateKeyPath, hostKey: hostKey.fingerprint, homeDir, optDir, runDir, logPath, target, pidNamespace,
       hostConfig: (strategy, overrides = {}) => ({ name: spec.name, address, port: 22, user: 'root', privateKeyPath: spec.clientKey.privateKeyPath,
         hostKey: hostKey.fingerprint, strategy, ...overrides }),
@@ -245,4 +248,30 @@ export async function processesInPidNamespace(pidNamespace: string): Promise<num
 /** Names of network namespaces of a run that still exist. */
 export async function netnsOfRun(runId: string): Promise<string[]> {
   return (await ip(['netns', 'list'])).split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.startsWith(`clawops-${runId}-`));
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cleans up after test processes that died without stopping their fleet (a killed worker):
+ * their namespaces are named `clawops-<pid>r<n>-<i>`; once that pid is gone, the host's
+ * processes are killed and the namespace deleted, which also destroys its veth pair.
+ */
+async function sweepStaleRuns(): Promise<void> {
+  const stale = (await ip(['netns', 'list'])).split('\n').map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => { const pid = /^clawops-(\d+)r\d+-\d+$/.exec(name)?.[1]; return pid !== undefined && !pidAlive(Number(pid)); });
+  await Promise.all(stale.map(async (netns) => {
+    const pids = (await ip(['netns', 'pids', netns]).catch(() => '')).split('\n').filter((pid) => pid !== '');
+    for (const pid of pids) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+    }
+    await ip(['netns', 'del', netns]).catch(() => undefined);
+  }));
 }

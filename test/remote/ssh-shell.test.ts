@@ -165,3 +165,14 @@ describe('SSH shell when a host dies', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe('SSH shell output limits', () => {
+  const fx = withFleet(1, { shell: { maxOutputBytes: 1000 } });
+
+  test('stored output keeps only the last bytes of a large stream and says how much was dropped', async () => {
+    const host = fx.hosts[0] as TestHost;
+    const result = await fx.shell.run(host.target, ['sh', '-c', 'head -c 5000 /dev/zero | tr "\\0" a; printf END']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(`[… 4003 earlier bytes dropped]\n${'a'.repeat(997)}END`);
+  });
+});
