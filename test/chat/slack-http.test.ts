@@ -16,7 +16,7 @@ describe('Slack adapter over HTTP (real Bolt against a fake Slack)', () => {
   let slowHandler = false;
 
   beforeAll(async () => {
-    fake = await startFakeSlack({ usergroups: [{ id: 'S0OPS', handle: 'ops', users: ['U0ALICE'] }, { id: 'S0DEV', handle: 'dev', users: ['U0BOB'] }] });
+    fake = await startFakeSlack({ users: { U0ALICE: 'Alice' }, usergroups: [{ id: 'S0OPS', handle: 'ops', users: ['U0ALICE'] }, { id: 'S0DEV', handle: 'dev', users: ['U0BOB'] }] });
     adapter = createSlackAdapter({
       config: { botToken: 'xoxb-test', signingSecret: SECRET, mode: 'http', port: 0 },
       logger: createLogger({ level: 'silent', pretty: false }),
@@ -140,7 +140,7 @@ describe('Slack adapter over HTTP (real Bolt against a fake Slack)', () => {
     const result = await postSigned(url, event('U0ALICE'), { secret: SECRET, contentType: 'application/json' });
     expect(result.status).toBe(200);
     await expect.poll(() => reactions.length).toBe(1);
-    expect(reactions[0]).toEqual({ platform: 'slack', userId: 'U0ALICE', groups: ['S0OPS', 'ops'], channel: 'C0OPS', message: '1767225600.000009', reaction: 'white_check_mark' });
+    expect(reactions[0]).toEqual({ platform: 'slack', userId: 'U0ALICE', userName: 'Alice', groups: ['S0OPS', 'ops'], channel: 'C0OPS', message: '1767225600.000009', reaction: 'white_check_mark' });
   });
 
   it('reports a failed Web API call as a ClawopsError', async () => {

@@ -12,7 +12,7 @@ import type { ChatAdapter, ChatMessage, CommandEvent, MessageRef, ReactionEvent,
 import { fallbackText, normalizeReaction, reactionName, toBlocks } from './blocks.js';
 import { toBoltLogger } from './bolt-logger.js';
 import { createGuardedReceiver } from './receiver.js';
-import { createUserGroupResolver, type SlackUserGroup } from './usergroups.js';
+import { createUserGroupResolver, createUserNameResolver, type SlackUserGroup } from './usergroups.js';
 
 export type SlackConfig = NonNullable<ClawopsConfig['chat']['slack']>;
 
@@ -75,6 +75,15 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     },
   });
 
+  const names = createUserNameResolver({
+    logger,
+    info: async (user) => {
+      const result = await app.client.users.info({ user });
+      const profile = result.user?.profile;
+      return profile?.display_name || profile?.real_name || result.user?.name || undefined;
+    },
+  });
+
   app.error(async (error) => {
     logger.error({ err: error }, 'slack listener failed');
   });
@@ -87,10 +96,12 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
 
   app.event('reaction_added', async ({ event }) => {
     if (event.item.type !== 'message') return;
+    const [userGroups, userName] = await Promise.all([groups.groupsOf(event.user), names.nameOf(event.user)]);
     const reaction: ReactionEvent = {
       platform: 'slack',
       userId: event.user,
-      groups: await groups.groupsOf(event.user),
+      ...(userName === undefined ? {} : { userName }),
+      groups: userGroups,
       channel: event.item.channel,
       message: event.item.ts,
       reaction: normalizeReaction(event.reaction),

@@ -45,3 +45,26 @@ export function createUserGroupResolver(options: UserGroupResolverOptions): User
     },
   };
 }
+
+/** Display names by user id (users.info), cached: reaction events carry only the id. */
+export interface UserNameResolver {
+  nameOf(userId: string): Promise<string | undefined>;
+}
+
+export function createUserNameResolver(options: { info: (userId: string) => Promise<string | undefined>; logger: Logger; ttlMs?: number; now?: () => number }): UserNameResolver {
+  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { at: number; name: Promise<string | undefined> }>();
+  return {
+    nameOf(userId) {
+      const hit = cache.get(userId);
+      if (hit !== undefined && now() - hit.at < ttlMs) return hit.name;
+      const name = options.info(userId).catch((error: unknown) => {
+        options.logger.warn({ err: error, userId }, 'slack users.info failed; showing the user id');
+        return undefined;
+      });
+      cache.set(userId, { at: now(), name });
+      return name;
+    },
+  };
+}

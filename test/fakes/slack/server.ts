@@ -27,6 +27,8 @@ export interface FakeUserGroup {
 
 export interface FakeSlackOptions {
   usergroups?: FakeUserGroup[];
+  /** users.info display names by user id; unknown users answer `user_not_found`. */
+  users?: Record<string, string>;
   botUserId?: string;
   botId?: string;
   /** Make these methods answer `{ok: false, error}`. */
@@ -97,6 +99,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         return { ok: true, message_ts: nextTs() };
       case 'reactions.add':
         return { ok: true };
+      case 'users.info': {
+        const name = options.users?.[String(args.user)];
+        if (name === undefined) return { ok: false, error: 'user_not_found' };
+        return { ok: true, user: { id: args.user, name: name.toLowerCase(), real_name: name, profile: { display_name: name, real_name: name } } };
+      }
       case 'usergroups.list':
         return { ok: true, usergroups: usergroups.map((group) => ({ id: group.id, handle: group.handle, name: group.handle, ...(args.include_users === true || args.include_users === 'true' ? { users: group.users } : {}) })) };
       default:
