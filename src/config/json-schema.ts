@@ -11,7 +11,8 @@ export const JSON_SCHEMA_FILE = 'schema/clawops.schema.json';
 /** The schema of what a person writes (`io: 'input'`): defaults are shown, fields with one are optional. */
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
-  return { ...schema, title: 'clawops fleet config (clawops.yml)' };
+  // The loader ignores top-level `x-…` keys (YAML anchors); editors should accept them too.
+  return { ...schema, title: 'clawops fleet config (clawops.yml)', patternProperties: { '^x-': {} } };
 }
 
 /** The file's exact text: two-space JSON and a final newline. */

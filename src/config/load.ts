@@ -17,6 +17,9 @@ export type { Env } from './interpolate.js';
 /** The file used when neither `--config` nor `CLAWOPS_CONFIG` names one. */
 export const DEFAULT_CONFIG_FILE = 'clawops.yml';
 
+/** Top-level keys with this prefix are ignored, so they can hold YAML anchors. */
+export const EXTENSION_PREFIX = 'x-';
+
 /** Where the config comes from and what it may read. */
 export interface LoadConfigOptions {
   /** `--config FILE`; wins over `CLAWOPS_CONFIG`. */
@@ -62,7 +65,7 @@ export interface ParseConfigOptions {
 export function parseConfig(text: string, options: ParseConfigOptions): ClawopsConfig {
   const file = options.file ?? DEFAULT_CONFIG_FILE;
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: true, lineCounter, uniqueKeys: true });
+  const document = parseDocument(text, { prettyErrors: true, lineCounter, uniqueKeys: true, merge: true });
   if (document.errors.length > 0) {
     throw invalid(file, document.errors.map((error) => {
       const position = error.linePos?.[0];
@@ -77,7 +80,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): ClawopsC
     throw invalid(file, [{ path: '', message: 'the file is empty; it needs at least `environments` (see clawops.example.yml)' }]);
   }
 
-  const interpolated = interpolateSecrets(raw, options.env);
+  const interpolated = interpolateSecrets(withoutExtensions(raw), options.env);
   const parsed = configSchema.safeParse(interpolated.value, { error: describeIssue, reportInput: true });
   const flagged = new Set(interpolated.problems.map((problem) => formatPath(problem.at)));
   const rawProblems = [
@@ -89,6 +92,12 @@ export function parseConfig(text: string, options: ParseConfigOptions): ClawopsC
     throw invalid(file, place(rawProblems, document, lineCounter));
   }
   return deepFreeze(expandLocalPaths(parsed.data, options.home));
+}
+
+/** Top-level `x-…` keys are ignored (as in Compose files): a place for YAML anchors such as `x-host: &host`. */
+function withoutExtensions(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([key]) => !key.startsWith(EXTENSION_PREFIX)));
 }
 
 /** Problems with their YAML line, sorted in file order so they read top to bottom. */

@@ -154,6 +154,25 @@ authorization:
     expect(problems.join('\n')).not.toContain('hunter2');
   });
 
+  it('supports YAML anchors in top-level x- keys, and merge keys', () => {
+    const text = `
+x-host: &host
+  user: deploy
+  hostKey: ${KEY_A}
+  strategy: { kind: pm2 }
+environments:
+  production:
+    hosts:
+      - { <<: *host, name: prod-a, address: 10.0.2.10 }
+      - { <<: *host, name: prod-b, address: 10.0.2.11, user: other }
+`;
+    const hosts = parseConfig(text, { env: {}, home: HOME }).environments['production']?.hosts;
+    expect(hosts?.map((host) => [host.name, host.user, host.hostKey, host.strategy.kind])).toEqual([
+      ['prod-a', 'deploy', KEY_A, 'pm2'],
+      ['prod-b', 'other', KEY_A, 'pm2'],
+    ]);
+  });
+
   it('gives YAML syntax errors with file:line:column', () => {
     const problems = problemsOf('environments:\n  staging:\n    hosts: [\n  prod: 1\n');
     expect(problems.length).toBeGreaterThan(0);
