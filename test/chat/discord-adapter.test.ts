@@ -186,6 +186,16 @@ describe('Discord adapter through the real discord.js Client', () => {
     expect(fake.calls.some((call) => call.method === 'PATCH' && call.path === `/channels/${channel}/messages/${root.message}`)).toBe(true);
   });
 
+  it('a message beyond Discord\'s embed limits is still accepted (clipped, not refused)', async () => {
+    const channel = fake.guild.channels[0]?.id ?? '';
+    const ref = await adapter.post({ platform: 'discord', channel }, {
+      title: 'T'.repeat(400), text: 'long', lines: Array.from({ length: 300 }, (_, index) => `host-${index}: ${'ok '.repeat(10)}`),
+      fields: Array.from({ length: 40 }, (_, index) => ({ label: `host-${index}`, value: 'v'.repeat(1500) })),
+    });
+    expect(fake.state.messages.has(ref.message)).toBe(true);
+    expect(fake.calls.filter((call) => call.status === 400 && call.path === `/channels/${channel}/messages`)).toEqual([]);
+  });
+
   it('adds a message\'s reactions after posting it, as unicode', async () => {
     const channel = fake.guild.channels[1]?.id ?? '';
     const ref = await adapter.post({ platform: 'discord', channel }, { title: 'Approval needed', text: 'react', reactions: [':white_check_mark:', '❌'] });

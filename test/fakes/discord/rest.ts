@@ -27,6 +27,11 @@ function invalidMessage(body: Record<string, unknown>): Reply | undefined {
       if (String(field['name'] ?? '') === '' || String(field['value'] ?? '') === '') problems.push('embeds.fields: name and value are required.');
       if (String(field['value'] ?? '').length > 1024) problems.push('embeds.fields.value: Must be 1024 or fewer in length.');
     }
+    const footer = (embed['footer'] ?? {}) as Record<string, unknown>;
+    const total = String(embed['title'] ?? '').length + String(embed['description'] ?? '').length + String(footer['text'] ?? '').length
+      + fields.reduce((sum, field) => sum + String(field['name'] ?? '').length + String(field['value'] ?? '').length, 0);
+    if (total > 6000) problems.push('embeds: Embed size exceeds maximum size of 6000');
+    if (String(footer['text'] ?? '').length > 2048) problems.push('embeds.footer.text: Must be 2048 or fewer in length.');
     if (embed['title'] === undefined && embed['description'] === undefined && fields.length === 0 && embed['footer'] === undefined) {
       problems.push('embeds: An embed needs a title, description, field or footer.');
     }
