@@ -7,6 +7,7 @@ import type { ClientChannel } from 'ssh2';
 import { ClawopsError } from '../errors.js';
 
 const PID_MARKER = 'clawops-pid:';
+const PREFACE_LIMIT = 64 * 1024;
 
 /**
  * Wraps a command line so that a timeout or abort can kill the whole command, not just its
@@ -81,20 +82,27 @@ export async function driveChannel(channel: ClientChannel, options: ChannelRunOp
       stderr.push(chunk);
       return;
     }
-    // The first stderr line is the wrapper's pid (see killableScript); the command never sees it.
+    // The wrapper's pid line (see killableScript) is taken out; the command never wrote it. A
+    // login shell's startup files may print before it, so earlier lines pass through.
     preface = Buffer.concat([preface, chunk]);
-    const newline = preface.indexOf(10);
-    if (newline < 0) return;
-    const line = preface.subarray(0, newline).toString('utf8');
-    const rest = preface.subarray(newline + 1);
-    preface = undefined;
-    if (line.startsWith(PID_MARKER)) {
-      pid = Number(line.slice(PID_MARKER.length));
-      if (killWanted) options.kill(pid);
-    } else {
-      stderr.push(Buffer.from(`${line}\n`));
+    let newline: number;
+    while (preface !== undefined && (newline = preface.indexOf(10)) >= 0) {
+      const line = preface.subarray(0, newline + 1);
+      preface = preface.subarray(newline + 1);
+      const text = line.toString('utf8');
+      if (text.startsWith(PID_MARKER)) {
+        pid = Number(text.slice(PID_MARKER.length).trim());
+        if (killWanted) options.kill(pid);
+        if (preface.length > 0) stderr.push(preface);
+        preface = undefined;
+      } else {
+        stderr.push(line);
+      }
     }
-    if (rest.length > 0) stderr.push(rest);
+    if (preface !== undefined && preface.length > PREFACE_LIMIT) {
+      stderr.push(preface);
+      preface = undefined;
+    }
   });
   let exitCode: number | undefined;
   channel.on('exit', (code: number | null, signalName?: string) => {

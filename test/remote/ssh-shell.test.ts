@@ -175,4 +175,13 @@ describe('SSH shell output limits', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe(`[… 4003 earlier bytes dropped]\n${'a'.repeat(997)}END`);
   });
+
+  test('noise a login shell prints on stderr passes through, and timeouts still kill the command', async () => {
+    const host = fx.hosts[0] as TestHost;
+    await fx.shell.writeFile(host.target, '~/.bashrc', 'echo "bashrc says hi" >&2\n');
+    const result = await fx.shell.run(host.target, ['sh', '-c', 'echo err >&2']);
+    expect(result.stderr).toBe('bashrc says hi\nerr\n');
+    await expectCode(fx.shell.run(host.target, ['sleep', '44'], { timeoutMs: 200 }), 'COMMAND_TIMEOUT');
+    expect(await processGone(host, 'sleep 44')).toBe(true);
+  });
 });
