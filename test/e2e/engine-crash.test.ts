@@ -122,7 +122,7 @@ test('an interrupted unsafe step with no check is not re-run until someone appro
   expect(waiting).toMatchObject({ gateId: 'confirm:migrate' });
   expect(log.events.some((event) => event.type === 'log' && event.level === 'warn' && event.message.includes('interrupted'))).toBe(true);
   expect(await lines(join(dir, 'migrate-runs'))).toBe(1);
-  expect(await engine.queue.getJobCounts('active', 'delayed')).toEqual({ active: 0, delayed: 1 });
+  await expect.poll(() => engine.queue.getJobCounts('active', 'delayed')).toEqual({ active: 0, delayed: 1 });
   // Rejecting leaves it stopped; nothing re-ran.
   expect(await engine.decide(result.upgradeId, { ...bob, decision: 'reject' })).toMatchObject({ counted: true });
   expect(await log.waitFor((event) => event.type === 'finished')).toMatchObject({ outcome: 'cancelled' });

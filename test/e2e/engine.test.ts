@@ -124,8 +124,7 @@ test('a gate parks the job without holding a worker; only valid distinct approva
   if (!result.ok) throw new Error(result.message);
   const log = record(engine, result.upgradeId);
   expect(await log.waitFor((event) => event.type === 'gate-waiting')).toMatchObject({ gateId: 'switch-traffic', needed: 2, planHash: 'plan-v1' });
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  expect(await engine.queue.getJobCounts('active', 'delayed', 'waiting')).toEqual({ active: 0, delayed: 1, waiting: 0 });
+  await expect.poll(() => engine.queue.getJobCounts('active', 'delayed', 'waiting')).toEqual({ active: 0, delayed: 1, waiting: 0 });
 
   const id = result.upgradeId;
   expect(await engine.decide(id, { ...mallory, decision: 'approve' })).toMatchObject({ counted: false, reason: expect.stringContaining('not an approver') });
