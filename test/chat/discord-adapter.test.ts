@@ -214,6 +214,17 @@ describe('Discord adapter through the real discord.js Client', () => {
     });
   });
 
+  it('the bot\'s own reactions (the ones it adds for people to click) are not reported', async () => {
+    const channel = fake.guild.channels[1]?.id ?? '';
+    const messageId = fake.seedMessage(channel, { content: 'gate' });
+    const received = nextReaction();
+    fake.dispatchReactionAdd({ messageId, channelId: channel, userId: fake.bot.id, emoji: '✅' });
+    fake.dispatchReactionAdd({ messageId, channelId: channel, userId: fake.guild.members[1]?.id ?? '', emoji: '❌' });
+    const event = await received;
+    expect(event).toMatchObject({ userId: fake.guild.members[1]?.id, reaction: '❌' });
+    expect(reactions.filter((each) => each.userId === fake.bot.id)).toEqual([]);
+  });
+
   it('a reaction in an upgrade thread reports the parent channel, as post() did', async () => {
     const channel = fake.guild.channels[0]?.id ?? '';
     const root = await adapter.post({ platform: 'discord', channel }, { title: 'Upgrade', text: 'x' });

@@ -90,6 +90,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   gatewayUrl = `ws://127.0.0.1:${port}`;
 
   const memberOf = (guildId: string, userId: string) => {
+    if (userId === state.bot.id) return { ...state.bot, roles: [] };
     const member = guilds.find((each) => each.id === guildId)?.members.find((each) => each.id === userId);
     if (member === undefined) throw new Error(`no member ${userId} in guild ${guildId}`);
     return member;
