@@ -37,7 +37,7 @@ export function generalHelp(specs: readonly CliCommandSpec[]): string {
     ...specs.map((spec, index) => `  ${(names[index] ?? '').padEnd(width)}  ${spec.summary}`),
     `  ${'help'.padEnd(width)}  Show this help, or a command's: clawops help <command>`,
     '',
-    'Global options:',
+    'Global options (before or after the command):',
     '  -c, --config FILE  The fleet config (default: $CLAWOPS_CONFIG, else ./clawops.yml)',
     '  -h, --help         Show help',
     '',

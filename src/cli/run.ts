@@ -36,7 +36,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 
 async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number> {
   const commands = deps.commands ?? COMMANDS;
-  const { configFile, help, rest } = parseGlobalOptions(argv);
+  const globals = parseGlobalOptions(argv);
+  const { help, rest } = globals;
+  let configFile = globals.configFile;
 
   if (rest[0] === 'help' || (help && rest.length === 0)) return showHelp(rest.slice(rest[0] === 'help' ? 1 : 0), commands, deps);
   if (rest.length === 0) {
@@ -53,7 +55,10 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
     deps.stderr.write(`clawops: unknown command "${lookup.words.join(' ') || rest[0]}"; run \`clawops help\` for the list\n`);
     return EXIT_USAGE;
   }
-  if (help || wantsHelp(lookup.rest)) {
+  // `--config FILE` may also follow the command (`clawops config check --config x.yml`).
+  const { configFile: trailingConfig, args } = extractConfigOption(lookup.rest);
+  configFile = trailingConfig ?? configFile;
+  if (help || wantsHelp(args)) {
     deps.stdout.write(commandHelp(lookup.spec));
     return EXIT_OK;
   }
@@ -76,7 +81,7 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
   const module = await lookup.spec.load();
   const name = `clawops ${lookup.spec.path.join(' ')}`;
   try {
-    return await module.run(lookup.rest, context);
+    return await module.run(args, context);
   } catch (error) {
     if (!isClawopsError(error, 'COMMAND_INVALID')) throw error;
     throw new ClawopsError('COMMAND_INVALID', `${lookup.spec.path.join(' ')}: ${error.message} (see \`${name} --help\`)`, error.details, { cause: error });
@@ -127,6 +132,29 @@ function parseGlobalOptions(argv: readonly string[]): { configFile: string | und
     }
   }
   return { configFile, help, rest: argv.slice(index) };
+}
+
+function extractConfigOption(args: readonly string[]): { configFile: string | undefined; args: string[] } {
+  let configFile: string | undefined;
+  const kept: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] ?? '';
+    if (arg === '--') {
+      kept.push(...args.slice(index));
+      break;
+    }
+    if (arg === '-c' || arg === '--config') {
+      const value = args[index + 1];
+      if (value === undefined || value.startsWith('-')) throw new ClawopsError('COMMAND_INVALID', `${arg} needs a file: ${arg} FILE`);
+      configFile = value;
+      index += 1;
+    } else if (arg.startsWith('--config=')) {
+      configFile = arg.slice('--config='.length);
+    } else {
+      kept.push(arg);
+    }
+  }
+  return { configFile, args: kept };
 }
 
 function wantsHelp(args: readonly string[]): boolean {

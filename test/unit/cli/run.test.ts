@@ -78,8 +78,10 @@ describe('runCli dispatch', () => {
     const h = harness({ 'config check': async (args, context) => (await context.loadConfig(args[0]), 0) });
     expect(await runCli(['--config', 'fleet.yml', 'config', 'check'], h.deps)).toBe(2);
     expect(await runCli(['--config=fleet.yml', 'config', 'check', 'other.yml'], h.deps)).toBe(2);
-    expect(h.calls.map((call) => call.configFile)).toEqual(['fleet.yml', 'fleet.yml']);
-    expect(h.loads.map((options) => [options.file, options.cwd])).toEqual([['fleet.yml', '/srv'], ['other.yml', '/srv']]);
+    expect(await runCli(['config', 'check', '--config', 'after.yml'], h.deps)).toBe(2);
+    expect(await runCli(['-c', 'before.yml', 'config', 'check', '-c', 'after.yml'], h.deps)).toBe(2);
+    expect(h.calls.map((call) => [call.configFile, call.args])).toEqual([['fleet.yml', []], ['fleet.yml', ['other.yml']], ['after.yml', []], ['after.yml', []]]);
+    expect(h.loads.map((options) => [options.file, options.cwd])).toEqual([['fleet.yml', '/srv'], ['other.yml', '/srv'], ['after.yml', '/srv'], ['after.yml', '/srv']]);
   });
 
   it('prints general help on `help` and --help with exit 0, and on no command with exit 2', async () => {
