@@ -41,8 +41,9 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
   if (command.kind !== 'rollback') throw new ClawopsError('PLAN_INVALID', `buildRollbackPlan plans rollbacks, not ${command.kind}`);
   validateRunbookCommands(config);
   const { name: envName, env } = selectEnvironment(config, command.environment);
-  const recordedHosts = record?.fromVersions === undefined ? undefined : Object.keys(record.fromVersions);
-  const hosts = selectHosts(envName, env, recordedHosts);
+  // The hosts the upgrade touched; one since removed from the config is not rolled back.
+  const recorded = record?.fromVersions === undefined ? [] : env.hosts.filter((h) => record.fromVersions?.[h.name] !== undefined).map((h) => h.name);
+  const hosts = selectHosts(envName, env, recorded);
   const strategy = strategyOf(hosts, undefined, envName);
   const target = rollbackTarget(command, facts, record, hosts);
   if (!isVersion(target)) throw new ClawopsError('PLAN_INVALID', `no version to roll back to ("${target}"): give --to <version>`, { version: target });

@@ -17,7 +17,8 @@ export type StepKind =
  * Paths: host paths keep a leading `~/` (argv elements and env values); the SSH executor expands
  * it to the remote `$HOME` (src/remote/quote.ts). The plan never joins argv into shell text.
  *
- * - `command`: `env` is set for this command only; `okExitCodes` defaults to `[0]`.
+ * - `command`: `env` is set for this command only; `okExitCodes` defaults to `[0]`. Templates'
+ *   `openclaw` is already resolved to a release binary here (src/runbook/template.ts).
  * - `write-file`: written atomically on the step's host (RemoteShell.writeFile).
  * - `http-check`: polls `url` (full URL, path included: `/healthz` for live, `/readyz` for ready)
  *   until it answers as expected or `timeoutMs` passes. `viaHost`: curl on the step's host over
@@ -26,6 +27,7 @@ export type StepKind =
  *   stdout (`OpenClaw 2026.9.6 (ec9c1a1)`, an image ref `openclaw/openclaw:2026.9.6`) with
  *   `expectVersion`. Without `argv` the executor uses its own version probe.
  * - `watch`: health checks every `intervalSeconds` for `minutes`; a failure proposes rollback.
+ *   A watch step without `host` covers every host of its environment that the plan upgraded.
  * - `notify`: posts `message` to the thread and writes the upgrade record (audit log).
  *
  * Restoring state (blue-green idle color, rollback from backup) needs no built-in action: the
@@ -151,7 +153,8 @@ export interface PlanFacts {
  * rollback plan falls back to the command and the facts.
  */
 export interface RollbackRecord {
-  upgradeId: string;
+  /** The upgrade's id; also the backup id when `backupId` is not given. */
+  upgradeId?: string;
   /** Version per host before the upgrade. */
   fromVersions?: Readonly<Record<string, string>>;
   toVersion?: string;

@@ -176,3 +176,13 @@ describe('rollback: docker', () => {
     expect(result.gates[0]?.beforeStep).toBe('gw:service-rollback');
   });
 });
+
+describe('rollback: which hosts', () => {
+  it('rolls back the hosts the upgrade touched, ignoring hosts gone from the config', () => {
+    const config = fleet({ production: { hosts: [host('gw-1', { kind: 'pm2' }), host('gw-2', { kind: 'pm2' })] } });
+    const facts = planFacts(config, { current: '2026.9.6', target: '2026.9.5', hostExtra: { installedVersions: ['2026.9.5', '2026.9.6'] } });
+    const result = buildRollbackPlan(rollback(), config, facts, { fromVersions: { 'gw-2': '2026.9.5', 'gw-old': '2026.9.5' } });
+    expect(Object.keys(result.fromVersions)).toEqual(['gw-2']);
+    expect(new Set(result.steps.map((step) => step.host))).toEqual(new Set(['gw-2', undefined]));
+  });
+});
