@@ -11,7 +11,8 @@
  * 5. verify: live + ready + version == target on every target host;
  * 6. watch (config.runbook.watch), then the upgrade record (notify).
  *
- * A host that already runs the target is not touched (only probed and verified).
+ * A host that already runs the target is not touched (only probed and verified). Staging hosts
+ * run their own strategy's steps (a blue-green staging host also waits at its switch-traffic gate).
  */
 import { ClawopsError } from '../errors.js';
 import type { Command } from '../commands/types.js';
