@@ -155,11 +155,12 @@ describe('SSH shell when a host dies', () => {
 
   test('a host powered off mid-command gives SSH_DISCONNECTED, then SSH_CONNECT_FAILED, not a hang', async () => {
     const host = fx.hosts[0] as TestHost;
-    const running = expectCode(fx.shell.run(host.target, ['sleep', '30']), 'SSH_DISCONNECTED');
-    await new Promise((r) => setTimeout(r, 200));
+    const outcome = fx.shell.run(host.target, ['sleep', '30']).then(() => undefined, (error: unknown) => error);
+    // Power off only once the command runs (not while connecting, which is SSH_CONNECT_FAILED).
+    while ((await host.nsExec(['pgrep', '-x', 'sleep'])).exitCode !== 0) await new Promise((r) => setTimeout(r, 20));
     const started = performance.now();
     await host.kill();
-    await running;
+    await expectCode(outcome.then((error) => { throw error; }), 'SSH_DISCONNECTED');
     const error = await expectCode(fx.shell.run(host.target, ['true']), 'SSH_CONNECT_FAILED');
     expect(error.message).toContain(host.name);
     expect(performance.now() - started).toBeLessThan(5_000);
