@@ -1,0 +1,122 @@
+/**
+ * The engine's Planner: reads facts from the hosts (I/O), then hands them to the pure plan
+ * builder. `latest` is resolved and changelogs are fetched through the hosts' own npm, so a
+ * fleet behind a private registry mirror sees the versions its hosts can install.
+ */
+import semver from 'semver';
+import type { ClawopsConfig, HostConfig } from '../config/schema.js';
+import { ClawopsError, isClawopsError } from '../errors.js';
+import { collectFacts, type ChangelogSource } from '../jobs/collect-facts.js';
+import type { Planner } from '../jobs/engine.js';
+import { toRemoteTarget } from '../jobs/targets.js';
+import type { RemoteShell } from '../remote/types.js';
+import { buildPlan, buildRollbackPlan, fillTemplate, selectEnvironment } from '../runbook/index.js';
+import { stagingEnvironments } from '../runbook/select.js';
+import type { HostFacts, RollbackRecord } from '../runbook/types.js';
+import type { HistoryEntry } from '../audit/store.js';
+
+export interface PlannerDeps {
+  config: ClawopsConfig;
+  shell: RemoteShell;
+  /** Defaults to reading CHANGELOG.md out of `npm pack` on the environment's first host. */
+  changelogs?: ChangelogSource;
+  /** Look-up of the last upgrade record (for rollbacks: what to go back to, which backup). */
+  lastUpgrade?: (environment: string) => Promise<RollbackRecord | null>;
+}
+
+const MAX_CHANGELOG_VERSIONS = 25;
+
+export function createPlanner(deps: PlannerDeps): Planner {
+  const { config, shell } = deps;
+  return async (command, _requester, context) => {
+    try {
+      const { name: envName, env } = selectEnvironment(config, command.environment);
+      const probeHost = env.hosts[0];
+      if (probeHost === undefined) throw new ClawopsError('PLAN_INVALID', `${envName} has no hosts`);
+      const signal = context.signal;
+      const hosts: Record<string, HostFacts> = {};
+      const envs = command.kind === 'upgrade' && !command.skipStaging ? [...stagingEnvironments(config, envName).map((staging) => staging.name), envName] : [envName];
+      for (const name of envs) {
+        Object.assign(hosts, await collectFacts(shell, config, name, {
+          ...(name === envName && command.kind === 'upgrade' && command.hosts ? { hosts: command.hosts } : {}),
+          ...(signal ? { signal } : {}),
+        }));
+      }
+      const base = { upgradeId: context.upgradeId, now: new Date().toISOString(), hosts };
+      if (command.kind === 'upgrade') {
+        const targetVersion = command.version === 'latest' ? await resolveLatest(shell, config, probeHost, signal) : command.version;
+        const from = lowestVersion(Object.values(hosts).map((facts) => facts.currentVersion));
+        const source = deps.changelogs ?? npmPackChangelogs(shell, config, probeHost);
+        const changelogs = from !== null && semver.gt(targetVersion, from) ? await source(from, targetVersion, signal) : {};
+        return buildPlan(command, config, { ...base, targetVersion, changelogs });
+      }
+      const record = await deps.lastUpgrade?.(envName) ?? null;
+      const previous = command.toVersion ?? (record?.fromVersions ? lowestVersion(Object.values(record.fromVersions)) : null);
+      if (previous === null) throw new ClawopsError('PLAN_INVALID', `no earlier upgrade of ${envName} is recorded; say which version to go back to: rollback ${envName} --to <version>`);
+      return buildRollbackPlan(command, config, {
+        ...base, targetVersion: previous, changelogs: {}, ...(record?.schemaChanged ? { schemaChanges: true } : {}),
+      }, record ?? undefined);
+    } catch (error) {
+      if (isClawopsError(error)) return error;
+      throw error;
+    }
+  };
+}
+
+function lowestVersion(versions: ReadonlyArray<string | null>): string | null {
+  const valid = versions.filter((version): version is string => version !== null && semver.valid(version) !== null);
+  return valid.length === 0 ? null : valid.reduce((a, b) => (semver.lt(a, b) ? a : b));
+}
+
+async function resolveLatest(shell: RemoteShell, config: ClawopsConfig, host: HostConfig, signal?: AbortSignal): Promise<string> {
+  const argv = fillTemplate(config.runbook.commands.registryVersion, { version: 'latest' });
+  const result = await shell.run(toRemoteTarget(host), argv, { timeoutMs: config.runbook.timeouts.commandSeconds * 1000, ...(signal ? { signal } : {}) });
+  const version = result.stdout.trim().split('\n').pop()?.trim().replace(/^'|'$/g, '') ?? '';
+  if (result.exitCode !== 0 || semver.valid(version) === null) {
+    throw new ClawopsError('PLAN_INVALID', `could not resolve "latest" on ${host.name}: ${(result.stderr || result.stdout).trim().slice(0, 200)}`);
+  }
+  return version;
+}
+
+/** CHANGELOG.md of every published version in (from, to], read from `npm pack` tarballs on a host. */
+export function npmPackChangelogs(shell: RemoteShell, config: ClawopsConfig, host: HostConfig): ChangelogSource {
+  const target = toRemoteTarget(host);
+  const timeoutMs = config.runbook.timeouts.installSeconds * 1000;
+  return async (from, to, signal) => {
+    const options = { timeoutMs, ...(signal ? { signal } : {}) };
+    const listed = await shell.run(target, ['npm', 'view', 'openclaw', 'versions', '--json'], options);
+    let versions: string[];
+    try {
+      const parsed = JSON.parse(listed.stdout) as unknown;
+      versions = (Array.isArray(parsed) ? parsed : [parsed]).filter((v): v is string => typeof v === 'string');
+    } catch {
+      versions = [to];
+    }
+    const wanted = versions.filter((v) => semver.valid(v) && semver.gt(v, from) && semver.lte(v, to)).slice(-MAX_CHANGELOG_VERSIONS);
+    const dir = `${host.backupDir}/changelogs`;
+    const out: Record<string, string> = {};
+    for (const version of wanted) {
+      await shell.run(target, ['mkdir', '-p', dir], options);
+      const packed = await shell.run(target, ['npm', 'pack', `openclaw@${version}`, '--pack-destination', dir, '--silent'], options);
+      const file = packed.stdout.trim().split('\n').pop() ?? '';
+      if (packed.exitCode !== 0 || file === '') continue;
+      const text = await shell.run(target, ['tar', '-xzOf', `${dir}/${file}`, 'package/CHANGELOG.md'], options);
+      if (text.exitCode === 0) out[version] = text.stdout;
+      await shell.run(target, ['rm', '-f', `${dir}/${file}`], options);
+    }
+    return out;
+  };
+}
+
+/** The last finished upgrade of an environment, from the audit trail, as the rollback planner needs it. */
+export function lastUpgradeFromHistory(history: (environment: string) => Promise<readonly HistoryEntry[]>): (environment: string) => Promise<RollbackRecord | null> {
+  return async (environment) => {
+    for (const entry of await history(environment)) {
+      if (entry.type !== 'upgrade' || entry.kind !== 'upgrade') continue;
+      if (entry.outcome === undefined || entry.outcome === 'expired' || entry.outcome === 'cancelled') continue;
+      const backedUp = entry.steps.some((step) => step.kind === 'backup' && step.status === 'succeeded');
+      return { upgradeId: entry.upgradeId, fromVersions: entry.fromVersions, toVersion: entry.toVersion, ...(backedUp ? { backupId: entry.upgradeId } : {}) };
+    }
+    return null;
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The commands that answer in the channel without starting an upgrade job: versions, update
+ * check, changelog, doctor, backups, history. Each host is asked in parallel; one unreachable
+ * host is reported in its line, never fails the whole answer.
+ */
+import semver from 'semver';
+import type { Command } from '../commands/types.js';
+import type { ClawopsConfig, HostConfig } from '../config/schema.js';
+import { ClawopsError, isClawopsError } from '../errors.js';
+import type { ChangelogSource } from '../jobs/collect-facts.js';
+import { collectHostFacts } from '../jobs/collect-facts.js';
+import { healthBaseUrl, toRemoteTarget } from '../jobs/targets.js';
+import { checkHealth } from '../health/probes.js';
+import type { AuditStore, HistoryEntry } from '../audit/store.js';
+import type { RemoteShell } from '../remote/types.js';
+import { analyzeChangelogs, backupFileFor, releaseBinary, runbookCommand, selectEnvironment, updateType } from '../runbook/index.js';
+import type { ChatMessage } from '../chat/types.js';
+
+export interface QueryService {
+  run(command: Command, environment: string | undefined): Promise<ChatMessage>;
+}
+
+export interface QueryDeps {
+  config: ClawopsConfig;
+  shell: RemoteShell;
+  audit: AuditStore;
+  changelogs?: (config: ClawopsConfig, host: HostConfig) => ChangelogSource;
+  /** Active upgrades and their state, for `status`. */
+  activeUpgrades?: () => Promise<string[]>;
+}
+
+const EXCERPT = 600;
+
+export function createQueryService(deps: QueryDeps): QueryService {
+  const { config, shell } = deps;
+  const timeoutMs = config.runbook.timeouts.commandSeconds * 1000;
+
+  async function perHost<T>(environment: string | undefined, fn: (host: HostConfig) => Promise<T>): Promise<{ env: string; rows: Array<{ host: HostConfig; value?: T; error?: string }> }> {
+    const { name, env } = selectEnvironment(config, environment);
+    const rows = await Promise.all(env.hosts.map(async (host) => {
+      try {
+        return { host, value: await fn(host) };
+      } catch (error) {
+        return { host, error: isClawopsError(error) ? error.message : String(error) };
+      }
+    }));
+    return { env: name, rows };
+  }
+
+  async function runTemplate(host: HostConfig, name: keyof ClawopsConfig['runbook']['commands'], values: Record<string, string> = {}) {
+    const argv = runbookCommand(config, name, values, [releaseBinary(host, 'current')]);
+    return shell.run(toRemoteTarget(host), argv, { timeoutMs });
+  }
+
+  const handlers: Partial<Record<Command['kind'], (command: Command, environment: string | undefined) => Promise<ChatMessage>>> = {
+    async version(_command, environment) {
+      const { env, rows } = await perHost(environment, (host) => collectHostFacts(shell, host, config.runbook));
+      return {
+        title: `OpenClaw versions in ${env}`, text: '',
+        lines: rows.map(({ host, value, error }) => value
+          ? `${host.name}: ${value.currentVersion ?? 'not installed'}${value.installedVersions.length ? ` (installed side by side: ${value.installedVersions.join(', ')})` : ''}`
+          : `${host.name}: ⚠️ ${error}`),
+      };
+    },
+
+    async check(_command, environment) {
+      const { env, rows } = await perHost(environment, async (host) => {
+        const facts = await collectHostFacts(shell, host, config.runbook);
+        const latest = await runTemplate(host, 'registryVersion', { version: 'latest' });
+        const latestVersion = latest.exitCode === 0 ? latest.stdout.trim().split('\n').pop()?.trim() ?? '' : '';
+        const health = await checkHealth({ host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell, target: toRemoteTarget(host) }, { timeoutMs: 5000 });
+        return { facts, latestVersion, health };
+      });
+      return {
+        title: `Update check for ${env}`, text: '',
+        lines: rows.map(({ host, value, error }) => {
+          if (!value) return `${host.name}: ⚠️ ${error}`;
+          const current = value.facts.currentVersion;
+          const latest = semver.valid(value.latestVersion) ? value.latestVersion : null;
+          const kind = current && latest ? updateType(current, latest) : 'unknown';
+          const update = latest === null ? 'latest version unknown (registry not reachable from the host?)'
+            : current === latest ? 'up to date' : `${latest} available (${kind} update)`;
+          const health = `${value.health.live ? '🟢 live' : '🔴 not live'}, ${value.health.ready ? 'ready' : 'not ready'}`;
+          return `${host.name}: ${current ?? 'not installed'} — ${update} — ${health}`;
+        }),
+      };
+    },
+
+    async doctor(_command, environment) {
+      const { env, rows } = await perHost(environment, (host) => runTemplate(host, 'doctor'));
+      return {
+        title: `openclaw doctor in ${env}`, text: '',
+        tone: rows.every((row) => row.value?.exitCode === 0) ? 'success' : 'warning',
+        lines: rows.map(({ host, value, error }) => value
+          ? `${value.exitCode === 0 ? '✅' : '❌'} ${host.name} (exit ${value.exitCode}): ${lastLines(value.stdout || value.stderr)}`
+          : `⚠️ ${host.name}: ${error}`),
+      };
+    },
+
+    async backup(command, environment) {
+      if (command.kind !== 'backup') throw new ClawopsError('INTERNAL', 'not a backup command');
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+      const { env, rows } = await perHost(environment, async (host) => {
+        if (command.action === 'list') return shell.run(toRemoteTarget(host), ['ls', '-1t', host.backupDir], { timeoutMs });
+        if (command.action === 'create') return runTemplate(host, 'backupCreate', { backupFile: backupFileFor(host, `manual-${stamp}`), stateDir: host.stateDir });
+        const listing = await shell.run(toRemoteTarget(host), ['ls', '-1t', host.backupDir], { timeoutMs });
+        const newest = listing.stdout.split('\n').map((line) => line.trim()).find((line) => line.endsWith('.tar.gz'));
+        if (!newest) throw new ClawopsError('NOT_FOUND', `no backup in ${host.backupDir}`);
+        return runTemplate(host, 'backupVerify', { backupFile: `${host.backupDir}/${newest}` });
+      });
+      return {
+        title: `Backups (${command.action}) in ${env}`, text: '',
+        lines: rows.map(({ host, value, error }) => value
+          ? `${value.exitCode === 0 ? '✅' : '❌'} ${host.name}: ${command.action === 'list' ? (value.stdout.trim().split('\n').filter((l) => l.endsWith('.tar.gz')).slice(0, 5).join(', ') || 'no backups') : lastLines(value.stdout || value.stderr)}`
+          : `⚠️ ${host.name}: ${error}`),
+      };
+    },
+
+    async changelog(command) {
+      if (command.kind !== 'changelog') throw new ClawopsError('INTERNAL', 'not a changelog command');
+      const { env } = selectEnvironment(config, undefined);
+      const host = env.hosts[0];
+      if (!host || !deps.changelogs) throw new ClawopsError('NOT_FOUND', 'no host to read changelogs from');
+      const texts = await deps.changelogs(config, host)(command.from, command.to);
+      const findings = analyzeChangelogs(texts, command.from, command.to);
+      const section = (label: string, items: string[]) => (items.length ? [`*${label}*`, ...items.map((item) => `• ${item}`)] : []);
+      return {
+        title: `Changelog ${command.from} → ${command.to} (${updateType(command.from, command.to)})`,
+        text: Object.keys(texts).length === 0 ? 'No changelog found for these versions.' : `Read ${Object.keys(texts).length} release note(s).`,
+        tone: findings.breaking.length ? 'warning' : 'info',
+        lines: [...section('Breaking changes', findings.breaking), ...section('Data migrations', findings.migrations),
+          ...section('Runtime requirements', findings.runtime), ...section('New configuration', findings.newConfig)],
+      };
+    },
+
+    async history(_command, environment) {
+      const entries = await deps.audit.listHistory(environment, 10);
+      return { title: `Upgrade history${environment ? ` of ${environment}` : ''}`, text: entries.length ? '' : 'No upgrades recorded yet.', lines: entries.map(historyLine) };
+    },
+
+    async status() {
+      const active = (await deps.activeUpgrades?.()) ?? [];
+      const lines: string[] = [];
+      for (const id of active) {
+        const record = await deps.audit.get(id);
+        if (record && record.outcome === undefined) {
+          const done = record.steps.filter((step) => step.status === 'succeeded').length;
+          lines.push(`${id}: ${record.kind} ${record.environment} → ${record.toVersion}, ${done}/${record.steps.length} steps, asked by ${record.requester.displayName ?? record.requester.userId}`);
+        }
+      }
+      return { title: 'clawops status', text: lines.length ? `${lines.length} upgrade(s) running` : 'No upgrade is running.', lines };
+    },
+  };
+
+  return {
+    async run(command, environment) {
+      const handler = handlers[command.kind];
+      if (!handler) throw new ClawopsError('COMMAND_INVALID', `${command.kind} is not answered here`);
+      return handler(command, environment);
+    },
+  };
+}
+
+function lastLines(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length > EXCERPT ? `…${trimmed.slice(-EXCERPT)}` : trimmed || '(no output)';
+}
+
+export function historyLine(entry: HistoryEntry): string {
+  if (entry.type === 'refusal') return `${entry.at} refused: "${entry.command}" from ${entry.requester.displayName ?? entry.requester.userId}: ${entry.message}`;
+  const from = [...new Set(Object.values(entry.fromVersions))].join('/');
+  return `${entry.requestedAt} ${entry.upgradeId}: ${entry.kind} ${entry.environment} ${from} → ${entry.toVersion} (${entry.strategy}) by ${entry.requester.displayName ?? entry.requester.userId}: ${entry.outcome ?? 'running'}`;
+}

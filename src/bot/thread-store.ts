@@ -1,0 +1,86 @@
+/**
+ * Where each upgrade's chat threads live, in Redis, so a restarted gateway edits the same
+ * messages instead of posting new ones, and a reaction on any of them finds its upgrade.
+ */
+import type { Redis } from 'ioredis';
+import type { MessageRef, Platform } from '../chat/types.js';
+
+export interface ThreadRecord {
+  upgradeId: string;
+  platform: Platform;
+  channel: string;
+  /** Why this thread exists: where the command was typed, or a mirror for approvals. */
+  role: 'origin' | 'mirror' | 'announcement';
+  refs: Record<string, MessageRef>;
+}
+
+const THIRTY_DAYS = 30 * 24 * 3600;
+
+export class ThreadStore {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  private threadsKey(upgradeId: string): string {
+    return `${this.prefix}:chat:threads:${upgradeId}`;
+  }
+
+  private messageKey(platform: Platform, channel: string, message: string): string {
+    return `${this.prefix}:chat:msg:${platform}:${channel}:${message}`;
+  }
+
+  private activeKey(): string {
+    return `${this.prefix}:chat:active`;
+  }
+
+  async open(record: Omit<ThreadRecord, 'refs'>): Promise<ThreadRecord> {
+    const existing = await this.get(record.upgradeId, record.platform, record.channel);
+    if (existing) return existing;
+    const full: ThreadRecord = { ...record, refs: {} };
+    await this.redis.multi()
+      .hset(this.threadsKey(record.upgradeId), `${record.platform}:${record.channel}`, JSON.stringify(full))
+      .expire(this.threadsKey(record.upgradeId), THIRTY_DAYS)
+      .sadd(this.activeKey(), record.upgradeId)
+      .exec();
+    return full;
+  }
+
+  /** Saves a posted message so reactions on it reach the upgrade. */
+  async addRef(upgradeId: string, key: string, ref: MessageRef): Promise<void> {
+    const field = `${ref.platform}:${ref.channel}`;
+    const raw = await this.redis.hget(this.threadsKey(upgradeId), field);
+    if (raw === null) return;
+    const record = JSON.parse(raw) as ThreadRecord;
+    record.refs[key] = ref;
+    await this.redis.multi()
+      .hset(this.threadsKey(upgradeId), field, JSON.stringify(record))
+      .set(this.messageKey(ref.platform, ref.channel, ref.message), upgradeId, 'EX', THIRTY_DAYS)
+      .exec();
+  }
+
+  async get(upgradeId: string, platform: Platform, channel: string): Promise<ThreadRecord | null> {
+    const raw = await this.redis.hget(this.threadsKey(upgradeId), `${platform}:${channel}`);
+    return raw === null ? null : JSON.parse(raw) as ThreadRecord;
+  }
+
+  async list(upgradeId: string): Promise<ThreadRecord[]> {
+    const all = await this.redis.hgetall(this.threadsKey(upgradeId));
+    return Object.values(all).map((raw) => JSON.parse(raw) as ThreadRecord);
+  }
+
+  /** The upgrade a message belongs to (any message of its threads, on any platform). */
+  async upgradeOf(platform: Platform, channel: string, message: string): Promise<string | null> {
+    return this.redis.get(this.messageKey(platform, channel, message));
+  }
+
+  /** Also lets reactions on a message that is not part of a thread (an announcement) find the upgrade. */
+  async linkMessage(platform: Platform, channel: string, message: string, upgradeId: string): Promise<void> {
+    await this.redis.set(this.messageKey(platform, channel, message), upgradeId, 'EX', THIRTY_DAYS);
+  }
+
+  async activeUpgrades(): Promise<string[]> {
+    return this.redis.smembers(this.activeKey());
+  }
+
+  async finish(upgradeId: string): Promise<void> {
+    await this.redis.srem(this.activeKey(), upgradeId);
+  }
+}
