@@ -119,6 +119,9 @@ function translateConnectError(error: unknown, target: RemoteTarget, keyPath: st
     case 'client-dns':
       return new ClawopsError('SSH_CONNECT_FAILED', `cannot reach ${describeTarget(target)}: ${err.code ?? err.message}`, details, { cause: error });
     default:
+      if (err.message === 'No response from server') {
+        return new ClawopsError('SSH_CONNECT_FAILED', `${describeTarget(target)} closed the connection before login completed (host going down or sshd restarting?)`, details, { cause: error });
+      }
       if (/privateKey|parse/i.test(err.message ?? '')) {
         return new ClawopsError('SSH_CONNECT_FAILED', `the SSH key ${keyPath} for ${describeTarget(target)} cannot be used: ${err.message}`, details, { cause: error });
       }
