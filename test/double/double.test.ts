@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../harness/ports.js';
-import { localDoubles, type LocalDoubles } from './local.js';
+import { localDoubles, type LocalDoubles, type LocalGateway } from './local.js';
 
 let doubles: LocalDoubles;
 let work: string;
@@ -40,7 +40,7 @@ function get(port: number, path: string): Promise<{ status: number; headers: Rec
   });
 }
 
-async function stop(gateway: { child: { kill(signal: string): boolean }; exited: Promise<number | string> }): Promise<number | string> {
+async function stop(gateway: LocalGateway): Promise<number | string> {
   gateway.child.kill('SIGTERM');
   return gateway.exited;
 }

@@ -109,9 +109,8 @@ export interface WaitReadyOptions {
 export async function waitReady(shell: RemoteShell, host: Pick<TestHost, 'target'>, options: WaitReadyOptions): Promise<ProbeResult & { waitedMs: number }> {
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? 15_000);
-  let last: ProbeResult = { status: 0, body: '' };
   for (;;) {
-    last = await probeFromHost(shell, host.target, options.port, '/readyz', options.signal);
+    const last = await probeFromHost(shell, host.target, options.port, '/readyz', options.signal);
     if (last.status === 200) return { ...last, waitedMs: Date.now() - started };
     if (Date.now() > deadline) {
       throw new ClawopsError('HEALTH_FAILED', `${host.target.name}: /readyz on port ${options.port} not ready after ${options.timeoutMs ?? 15_000} ms (last: ${last.status} ${JSON.stringify(last.body)})`,
