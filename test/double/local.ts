@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { stampDouble, type DoubleVersion } from '../harness/registry.js';
+import { cleanNpmEnv, stampDouble, type DoubleVersion } from '../harness/registry.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -44,7 +44,7 @@ export async function localDoubles(versions: ReadonlyArray<string | DoubleVersio
     await execFileAsync(process.execPath, [join(root, 'scripts', 'postinstall.js')]);
   }));
   const bin = (version: string) => join(dir, version, 'openclaw.js');
-  const env = (extra: Record<string, string> = {}) => ({ ...process.env, ...baseEnv, ...extra });
+  const env = (extra: Record<string, string> = {}) => cleanNpmEnv({ ...baseEnv, ...extra });
   return {
     dir,
     run: (version, args, extra) => new Promise((resolve) => {

@@ -106,7 +106,7 @@ async function pack(spec: DoubleVersion, workDir: string): Promise<Packed> {
   const source = join(workDir, `src-${spec.version}`);
   await stampDouble(spec, source);
   const { stdout } = await execFileAsync('npm', ['pack', '--json', '--pack-destination', workDir], {
-    cwd: source, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_loglevel: 'error' },
+    cwd: source, env: cleanNpmEnv({ npm_config_update_notifier: 'false', npm_config_loglevel: 'error' }),
   });
   const [info] = JSON.parse(stdout) as Array<{ filename: string }>;
   if (!info) throw new Error(`npm pack printed nothing for ${spec.version}`);
@@ -118,6 +118,15 @@ async function pack(spec: DoubleVersion, workDir: string): Promise<Packed> {
     integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
     publishedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * process.env without npm's own settings: under `npx`/`npm run`, npm exports its config
+ * (cache, userconfig, registry…) as npm_config_* and a child npm would silently obey it.
+ */
+export function cleanNpmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_/i.test(key)));
+  return { ...env, ...extra };
 }
 
 function compareVersions(a: string, b: string): number {
