@@ -165,6 +165,8 @@ const platformIds = z.array(z.string().min(1)).default([]);
 export const approvalsSchema = z.strictObject({
   slack: z.strictObject({ users: platformIds, userGroups: platformIds }).prefault({}),
   discord: z.strictObject({ users: platformIds, roles: platformIds }).prefault({}),
+  /** Local terminal users (OS user names, or `--as` names) who may approve: the demo and `clawops say`. */
+  terminal: z.strictObject({ users: platformIds }).prefault({}),
   /** Distinct people who must approve a gate. */
   minApprovers: z.number().int().min(1).default(1),
   allowSelfApproval: z.boolean().default(false),

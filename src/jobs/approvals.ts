@@ -48,8 +48,10 @@ export function isApprover(config: ApprovalsConfig, candidate: Pick<ApprovalCand
       return config.slack.users.includes(candidate.userId) || groups.some((group) => config.slack.userGroups.includes(group));
     case 'discord':
       return config.discord.users.includes(candidate.userId) || groups.some((role) => config.discord.roles.includes(role));
+    case 'terminal':
+      return config.terminal.users.includes(candidate.userId);
     default:
-      // The config names no terminal or schedule approvers: those never approve a gate.
+      // A schedule is not a person: it never approves a gate.
       return false;
   }
 }
