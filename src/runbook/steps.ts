@@ -1,6 +1,6 @@
 /** Step builders shared by the strategies: install side by side, switch the link, back up, restore, check. */
 import type { PlanStep } from './types.js';
-import { command, currentLink, hostStep, releaseBinary, releasePrefix, stateEnv, type HostContext } from './context.js';
+import { command, currentLink, hostStep, releaseBinary, releasePrefix, stateEnv, trimSlash, type HostContext } from './context.js';
 import { runbookCommand } from './template.js';
 
 /** `npm install -g --prefix <releasesDir>/<version> openclaw@<version>`: a fresh prefix, so repeating it is harmless. */
@@ -51,14 +51,27 @@ export interface RestoreOptions {
   keepAs: string;
   /** The binary that restores (the release that wrote the backup). */
   binary: readonly string[];
+  /** The state dir the backup was taken of (default `stateDir`): the archive keeps it under its absolute path. */
+  sourceStateDir?: string;
   /** Suffix for step ids when one plan restores twice on a host. */
   idPrefix?: string;
 }
 
 /**
+ * The `find -path` pattern of a state dir inside an extracted backup: OpenClaw archives it as
+ * `<archiveRoot>/payload/posix/<absolute source path>`. The plan does not know the remote
+ * $HOME, so a `~/x` state dir matches as `posix/*\/x` (find's `*` also matches `/`: any home).
+ */
+export function restoredStatePattern(sourceStateDir: string): string {
+  const dir = trimSlash(sourceStateDir);
+  if (dir === '~') return '*/payload/posix/*';
+  return dir.startsWith('~/') ? `*/payload/posix/*/${dir.slice(2)}` : `*/payload/posix${dir}`;
+}
+
+/**
  * Restores the backup into a fresh dir, moves the state dir in place aside, then moves the
- * backup's `<root>/payload/posix/root/.openclaw` into place (OpenClaw never restores in place,
- * and the archive root is only known once extracted). Run only while nothing uses `stateDir`.
+ * backup's `<root>/payload/posix/<source state dir>` into place (OpenClaw never restores in
+ * place, and the archive root is only known once extracted). Run only while nothing uses `stateDir`.
  */
 export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): PlanStep[] {
   const p = options.idPrefix ?? '';
@@ -73,7 +86,7 @@ export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): Pl
       verify: ['test', '-d', options.keepAs],
     }),
     hostStep(ctx, `${p}state-swap`, `Move the restored state into ${options.stateDir}`, 'restore', command([
-      'find', restoreDir, '-mindepth', '1', '-maxdepth', '5', '-type', 'd', '-path', '*/payload/posix/root/.openclaw', '-prune',
+      'find', restoreDir, '-mindepth', '1', '-type', 'd', '-path', restoredStatePattern(options.sourceStateDir ?? options.stateDir), '-prune',
       '-exec', 'mv', '-T', '{}', options.stateDir, ';',
     ]), { safeToRepeat: false, verify: ['test', '-d', options.stateDir] }),
     // find exits 0 when nothing matched: this is what tells a bad archive.

@@ -31,8 +31,8 @@ export type StepKind =
  * - `notify`: posts `message` to the thread and writes the upgrade record (audit log).
  *
  * Restoring state (blue-green idle color, rollback from backup) needs no built-in action: the
- * restore goes into a fresh dir, and `find <dir> -maxdepth 5 -type d -path
- * '*\/payload/posix/root/.openclaw' -prune -exec mv -T {} <stateDir> ;` (one argv, no shell)
+ * restore goes into a fresh dir, and `find <dir> -type d -path
+ * '*\/payload/posix/<source state dir>' -prune -exec mv -T {} <stateDir> ;` (one argv, no shell)
  * moves the payload into place, followed by a `test -d <stateDir>` verify step, because `find`
  * exits 0 even when it found nothing. See src/runbook/steps.ts.
  */

@@ -114,7 +114,7 @@ export const blueGreenStrategy: StrategyPlanner<'blue-green'> = {
     const steps: PlanStep[] = [
       deleteColorStep(ctx, config, idle, 'idle-stop'),
       ...installSteps(ctx, ctx.toVersion),
-      ...restoreStateSteps(ctx, { stateDir: idleState, keepAs: `${idleState}.replaced-${ctx.runId}`, binary: [releaseBinary(ctx.host, 'current')] }),
+      ...restoreStateSteps(ctx, { stateDir: idleState, keepAs: `${idleState}.replaced-${ctx.runId}`, binary: [releaseBinary(ctx.host, 'current')], sourceStateDir: config[live].stateDir }),
       ...startColorSteps(ctx, config, idle, ctx.toVersion, 'idle'),
       hostStep(ctx, 'idle-doctor', `openclaw doctor on ${idle}`, 'verify',
         command(runbookCommand(ctx.config, 'doctor', {}, [releaseBinary(ctx.host, ctx.toVersion)]), { OPENCLAW_STATE_DIR: idleState }), { safeToRepeat: true }),

@@ -86,7 +86,7 @@ describe('rollback across a schema change: restore the backup', () => {
     `gw:restore-extract: ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ${B} --target ~/.openclaw.restore-r7`,
     'gw:state-ensure: mkdir -p ~/.openclaw',
     'gw:state-aside: mv -T ~/.openclaw ~/.openclaw.rolled-back-r7',
-    "gw:state-swap: find ~/.openclaw.restore-r7 -mindepth 1 -maxdepth 5 -type d -path '*/payload/posix/root/.openclaw' -prune -exec mv -T '{}' ~/.openclaw ';'",
+    "gw:state-swap: find ~/.openclaw.restore-r7 -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw ';'",
     'gw:state-check: test -d ~/.openclaw',
     'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
     'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',

@@ -84,7 +84,7 @@ describe('blue-green', () => {
       `gw:restore-extract: ~/.clawops/releases/current/bin/openclaw backup restore ${B} --target ~/.openclaw-green.restore-u42`,
       'gw:state-ensure: mkdir -p ~/.openclaw-green',
       'gw:state-aside: mv -T ~/.openclaw-green ~/.openclaw-green.replaced-u42',
-      "gw:state-swap: find ~/.openclaw-green.restore-u42 -mindepth 1 -maxdepth 5 -type d -path '*/payload/posix/root/.openclaw' -prune -exec mv -T '{}' ~/.openclaw-green ';'",
+      "gw:state-swap: find ~/.openclaw-green.restore-u42 -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw-green ';'",
       'gw:state-check: test -d ~/.openclaw-green',
       'gw:idle-start: PM2_HOME=~/.pm2-oc OPENCLAW_STATE_DIR=~/.openclaw-green pm2 start ~/.clawops/releases/2026.9.6/bin/openclaw --name openclaw-green --interpreter none -- gateway run --port 19789 --bind loopback',
       'gw:idle-doctor: OPENCLAW_STATE_DIR=~/.openclaw-green ~/.clawops/releases/2026.9.6/bin/openclaw doctor --non-interactive',
