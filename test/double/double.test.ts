@@ -113,6 +113,22 @@ describe('gateway', () => {
     expect(await stop(gateway)).toBe(0);
   });
 
+  test('gateway status reports version null once the install on disk changed under the running process', async () => {
+    const stateDir = await freshState();
+    const port = await freePort();
+    const gateway = await doubles.gateway('1.3.0', port, { OPENCLAW_STATE_DIR: stateDir });
+    const pkgPath = join(doubles.dir, '1.3.0', 'package.json');
+    const original = await readFile(pkgPath, 'utf8');
+    try {
+      await writeFile(pkgPath, original.replace('"version": "1.3.0"', '"version": "1.3.9"'));
+      const status = await doubles.run('1.2.0', ['gateway', 'status', '--json', '--port', String(port)], { OPENCLAW_STATE_DIR: stateDir });
+      expect(JSON.parse(status.stdout)).toMatchObject({ rpc: { ok: true, server: { version: null } }, gateway: { version: null } });
+    } finally {
+      await writeFile(pkgPath, original);
+    }
+    expect(await stop(gateway)).toBe(0);
+  });
+
   test('a never-ready build stays 503', async () => {
     const port = await freePort();
     const gateway = await doubles.gateway('1.3.1-neverready', port, { OPENCLAW_STATE_DIR: await freshState() });
