@@ -116,21 +116,6 @@ export function parseOpenClawVersion(output: string): { version: string; commit?
   return match[2] ? { version: match[1], commit: match[2] } : { version: match[1] };
 }
 
-/**
- * argv that runs `<path> <args…>` on a host, expanding a leading `~/` to `$HOME` there
- * (argv elements are quoted, so the remote shell would not expand `~` itself).
- */
-export function homeAwareArgv(path: string, args: readonly string[]): string[] {
-  return expandHomeArgv([path, ...args]);
-}
-
-/** Wraps argv so that any element starting with `~/` is expanded to `$HOME/…` on the host; unchanged otherwise. */
-export function expandHomeArgv(argv: readonly string[]): string[] {
-  if (!argv.some((arg) => arg.startsWith('~/'))) return [...argv];
-  const script = 'n=$#; while [ "$n" -gt 0 ]; do a=$1; shift; case $a in "~/"*) a="$HOME/${a#"~/"}";; esac; set -- "$@" "$a"; n=$((n-1)); done; exec "$@"';
-  return ['sh', '-c', script, 'sh', ...argv];
-}
-
 function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';
 }

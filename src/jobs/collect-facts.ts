@@ -7,7 +7,7 @@ import type { ClawopsConfig, HostConfig, RunbookConfig } from '../config/schema.
 import { ClawopsError, isClawopsError } from '../errors.js';
 import type { RemoteShell } from '../remote/types.js';
 import type { HostFacts } from '../runbook/types.js';
-import { expandHomeArgv, parseOpenClawVersion } from '../health/probes.js';
+import { parseOpenClawVersion } from '../health/probes.js';
 import { readCurrentVersion } from './execute-step.js';
 import { toRemoteTarget } from './targets.js';
 
@@ -22,17 +22,17 @@ export async function collectHostFacts(shell: RemoteShell, host: HostConfig, run
   const abortSignal = signal ?? new AbortController().signal;
   let { version: currentVersion } = await readCurrentVersion(shell, host, abortSignal, opts.timeoutMs);
   if (currentVersion === null) {
-    const fallback = await shell.run(target, expandHomeArgv(runbook.commands.version), opts);
+    const fallback = await shell.run(target, runbook.commands.version, opts);
     currentVersion = fallback.exitCode === 0 ? parseOpenClawVersion(fallback.stdout)?.version ?? null : null;
   }
-  const listing = await shell.run(target, expandHomeArgv(['ls', '-1', host.releasesDir]), opts);
+  const listing = await shell.run(target, ['ls', '-1', host.releasesDir], opts);
   const installedVersions = listing.exitCode === 0
     ? listing.stdout.split('\n').map((line) => line.trim()).filter((name) => VERSION_DIR.test(name)).map((name) => name.replace(/^v/, ''))
     : [];
   const facts: HostFacts = { host: host.name, currentVersion, installedVersions };
   const strategy = host.strategy;
   if (strategy.kind === 'blue-green') {
-    const upstream = await shell.run(target, expandHomeArgv(['cat', strategy.nginx.upstreamFile]), opts);
+    const upstream = await shell.run(target, ['cat', strategy.nginx.upstreamFile], opts);
     const color = upstream.exitCode === 0 ? liveColorFromUpstream(upstream.stdout, strategy.blue.port, strategy.green.port) : null;
     if (color) facts.liveColor = color;
   }

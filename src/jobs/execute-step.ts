@@ -8,13 +8,18 @@ import type { HostConfig } from '../config/schema.js';
 import type { PlanStep } from '../runbook/types.js';
 import type { RemoteShell, RemoteTarget } from '../remote/types.js';
 import type { HealthResult } from './events.js';
-import { abortableSleep, checkHealth, homeAwareArgv, parseOpenClawVersion, waitForEndpoint, type ProbeTarget } from '../health/probes.js';
+import { abortableSleep, checkHealth, parseOpenClawVersion, waitForEndpoint, type ProbeTarget } from '../health/probes.js';
 import { healthBaseUrl, toRemoteTarget } from './targets.js';
 
 export interface StepContext {
   shell: RemoteShell;
   /** The step's host from the config; undefined for fleet-wide steps. */
   host?: HostConfig;
+  /**
+   * Every host of the plan in the step's environment: what a fleet-wide `watch` (no `host`)
+   * checks. Empty or absent: such a watch has nothing to check and fails.
+   */
+  environmentHosts?: readonly HostConfig[];
   /** Aborts the running command (job cancelled or worker stopping). */
   signal: AbortSignal;
   /** Health results seen while running (http-check, watch). */
@@ -62,12 +67,17 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<Ste
       }
       case 'version-check': {
         const host = requireHost(step, ctx);
-        const found = await readCurrentVersion(ctx.shell, host, ctx.signal, step.timeoutMs);
+        const found = action.argv
+          ? await readVersionWith(ctx.shell, withEnv(toRemoteTarget(host), action.env), action.argv, ctx.signal, step.timeoutMs)
+          : await readCurrentVersion(ctx.shell, host, ctx.signal, step.timeoutMs);
         if (found.version === action.expectVersion) return { ok: true, durationMs: elapsed(), exitCode: 0, excerpt: found.output };
         return { ok: false, durationMs: elapsed(), excerpt: found.output, error: `expected version ${action.expectVersion}, host runs ${found.version ?? 'an unreadable version'}` };
       }
       case 'watch':
         return await watch(step, action.minutes, action.intervalSeconds, ctx, now, started);
+      case 'notify':
+        // Nothing runs remotely: the message is the step's record (step-finished excerpt, audit).
+        return { ok: true, durationMs: elapsed(), excerpt: action.message };
       default:
         return { ok: false, durationMs: 0, excerpt: '', error: `unknown action ${(action as { type: string }).type}` };
     }
@@ -82,28 +92,38 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<Ste
 /** `<releasesDir>/current/bin/openclaw --version` on the host, parsed. */
 export async function readCurrentVersion(shell: RemoteShell, host: HostConfig, signal: AbortSignal, timeoutMs = 30_000): Promise<{ version: string | null; output: string }> {
   const binary = `${host.releasesDir.replace(/\/+$/, '')}/current/bin/openclaw`;
-  const result = await shell.run(toRemoteTarget(host), homeAwareArgv(binary, ['--version']), { signal, timeoutMs });
+  return readVersionWith(shell, toRemoteTarget(host), [binary, '--version'], signal, timeoutMs);
+}
+
+/** Runs argv (`openclaw --version`, `docker compose images`, `docker service inspect`…) and takes the first version-like token of its stdout. */
+export async function readVersionWith(shell: RemoteShell, target: RemoteTarget, argv: readonly string[], signal: AbortSignal, timeoutMs = 30_000): Promise<{ version: string | null; output: string }> {
+  const result = await shell.run(target, argv, { signal, timeoutMs });
   const output = outputExcerpt(result.stdout, result.stderr, 3);
   if (result.exitCode !== 0) return { version: null, output };
   return { version: parseOpenClawVersion(result.stdout)?.version ?? null, output };
 }
 
+/** Health of the step's host, or of every host of the environment (fleet-wide watch), each interval. */
 async function watch(step: PlanStep, minutes: number, intervalSeconds: number, ctx: StepContext, now: () => number, started: number): Promise<StepResult> {
-  const host = requireHost(step, ctx);
-  const probe: ProbeTarget = { host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell: ctx.shell, target: toRemoteTarget(host) };
+  const hosts = ctx.host ? [ctx.host] : [...(ctx.environmentHosts ?? [])];
+  if (hosts.length === 0) return { ok: false, durationMs: 0, excerpt: '', error: `watch ${step.id} has no host to check in ${step.environment}` };
+  const probes: ProbeTarget[] = hosts.map((host) => ({ host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell: ctx.shell, target: toRemoteTarget(host) }));
   const end = started + minutes * 60_000;
   let checks = 0;
   for (;;) {
-    const result = await checkHealth(probe, { timeoutMs: Math.min(10_000, intervalSeconds * 1000), signal: ctx.signal });
+    const results = await Promise.all(probes.map((probe) => checkHealth(probe, { timeoutMs: Math.min(10_000, intervalSeconds * 1000), signal: ctx.signal })));
     checks += 1;
-    ctx.onHealth?.([result]);
-    if (!result.live || !result.ready) {
-      return { ok: false, durationMs: now() - started, excerpt: result.error ?? '', error: `health check ${checks} failed on ${host.name}: ${result.live ? 'not ready' : 'not live'}`, proposeRollback: true };
+    ctx.onHealth?.(results);
+    const bad = results.filter((result) => !result.live || !result.ready);
+    if (bad.length > 0) {
+      const which = bad.map((result) => `${result.host} ${result.live ? 'not ready' : 'not live'}`).join(', ');
+      return { ok: false, durationMs: now() - started, excerpt: bad.map((result) => result.error ?? '').filter(Boolean).join('\n'), error: `health check ${checks} failed: ${which}`, proposeRollback: true };
     }
     if (now() + intervalSeconds * 1000 > end) break;
     await abortableSleep(intervalSeconds * 1000, ctx.signal);
   }
-  return { ok: true, durationMs: now() - started, excerpt: `${checks} health check(s) passed over ${minutes} min` };
+  const where = hosts.length === 1 ? '' : ` on ${hosts.length} hosts`;
+  return { ok: true, durationMs: now() - started, excerpt: `${checks} health check(s) passed${where} over ${minutes} min` };
 }
 
 function requireHost(step: PlanStep, ctx: StepContext): HostConfig {

@@ -5,7 +5,7 @@
  */
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { ClawopsConfig } from '../config/schema.js';
+import type { ClawopsConfig, HostConfig } from '../config/schema.js';
 import { isClawopsError } from '../errors.js';
 import type { PlanGate, PlanStep } from '../runbook/types.js';
 import type { RemoteShell } from '../remote/types.js';
@@ -113,6 +113,7 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     try {
       const host = step.host === undefined ? undefined : findHost(deps.config, step.environment, step.host);
       result = await executeStep(step, {
+        ...(host ? {} : { environmentHosts: planHosts(plan, step.environment, deps.config) }),
         shell: deps.shell,
         signal: signal ?? new AbortController().signal,
         now: services.now,
@@ -135,6 +136,7 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     }
     const at = new Date(services.now()).toISOString();
     if (result.ok) {
+      if (step.action.type === 'notify') await emitLog('info', step.action.message);
       cursor.done.push(step.id);
       cursor.next += 1;
       if (step.kind === 'switch') cursor.switched = true;
@@ -160,7 +162,9 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
 async function verifyInterrupted(step: PlanStep, deps: RunDeps, signal: AbortSignal | undefined): Promise<'done' | 'not-done' | 'unsure'> {
   if (!step.verify || step.host === undefined) return 'unsure';
   try {
-    const target = toRemoteTarget(findHost(deps.config, step.environment, step.host));
+    const host = toRemoteTarget(findHost(deps.config, step.environment, step.host));
+    const env = step.verify.env ?? {};
+    const target = Object.keys(env).length === 0 ? host : { ...host, env: { ...host.env, ...env } };
     const result = await deps.shell.run(target, step.verify.argv, { timeoutMs: Math.min(step.timeoutMs, 60_000), ...(signal ? { signal } : {}) });
     if (result.exitCode === 0) return 'done';
     if (result.exitCode === 1) return 'not-done';
@@ -170,6 +174,12 @@ async function verifyInterrupted(step: PlanStep, deps: RunDeps, signal: AbortSig
     if (isClawopsError(error) && TRANSIENT.has(error.code)) throw error;
     return 'unsure';
   }
+}
+
+/** The config entries of the hosts the plan's steps run on in `environment`, in plan order. */
+function planHosts(plan: UpgradeJobData['plan'], environment: string, config: ClawopsConfig): HostConfig[] {
+  const names = [...new Set(plan.steps.filter((s) => s.environment === environment && s.host !== undefined).map((s) => s.host as string))];
+  return names.map((name) => findHost(config, environment, name));
 }
 
 /** Graceful worker stop between steps: hand the job back to the queue, no stall counted. */

@@ -106,3 +106,29 @@ test('watch reports health each interval and proposes rollback when the gateway 
   healthy = true;
   expect(bad).toMatchObject({ ok: false, proposeRollback: true });
 });
+
+test('version-check runs the step argv with its env and compares the first version-like token', async () => {
+  const action = { type: 'version-check' as const, expectVersion: '2026.9.6', argv: ['sh', '-c', 'echo "image openclaw/openclaw:$TAG"'], env: { TAG: '2026.9.6' } };
+  expect(await executeStep(step(action), ctx())).toMatchObject({ ok: true, excerpt: 'image openclaw/openclaw:2026.9.6' });
+  expect(await executeStep(step({ ...action, env: { TAG: '2026.9.5' } }), ctx()))
+    .toMatchObject({ ok: false, error: 'expected version 2026.9.6, host runs 2026.9.5' });
+});
+
+test('notify runs nothing remotely and keeps its message as the step record', async () => {
+  const shell = createLocalShell();
+  const result = await executeStep(step({ type: 'notify', message: 'Upgrade up-1: staging 1.2.0 → 1.3.0' }, { host: undefined }), { shell, signal: new AbortController().signal });
+  expect(result).toMatchObject({ ok: true, excerpt: 'Upgrade up-1: staging 1.2.0 → 1.3.0' });
+  expect(shell.runs).toEqual([]);
+});
+
+test('a watch with no host checks every host of the environment and names the unhealthy one', async () => {
+  const seen: HealthResult[][] = [];
+  const fleetWatch = (minutes: number) => step({ type: 'watch', minutes, intervalSeconds: 0.3 }, { host: undefined });
+  const hosts = [host(), { ...host(), name: 'host-b' }, { ...host(), name: 'host-c', strategy: { kind: 'pm2' as const, app: 'openclaw', port: 1 } }];
+  const okCtx = { shell: createLocalShell(), signal: new AbortController().signal, environmentHosts: hosts.slice(0, 2), onHealth: (r: HealthResult[]) => seen.push(r) };
+  expect(await executeStep(fleetWatch(0.01), okCtx)).toMatchObject({ ok: true });
+  expect(seen[0]?.map((result) => [result.host, result.ready])).toEqual([['host-a', true], ['host-b', true]]);
+  const bad = await executeStep(fleetWatch(1), { ...okCtx, environmentHosts: hosts });
+  expect(bad).toMatchObject({ ok: false, proposeRollback: true, error: 'health check 1 failed: host-c not live' });
+  expect(await executeStep(fleetWatch(1), { shell: createLocalShell(), signal: new AbortController().signal })).toMatchObject({ ok: false });
+});
