@@ -33,11 +33,17 @@ export interface BotDeps {
   editIntervalMs?: number;
 }
 
+/** What became of a command: `clawops say` turns this into its exit code. */
+export type CommandOutcome =
+  | { status: 'invalid' | 'refused' | 'failed'; message: string }
+  | { status: 'answered' }
+  | { status: 'started'; upgradeId: string; dryRun: boolean };
+
 export interface Bot {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Runs one command as if typed on a platform (used by `clawops say`). */
-  handleCommand(event: CommandEvent): Promise<void>;
+  handleCommand(event: CommandEvent): Promise<CommandOutcome>;
   handleReaction(event: ReactionEvent): Promise<void>;
   /** Resolves once every pending chat edit of the upgrade is sent. */
   flush(upgradeId?: string): Promise<void>;
@@ -127,11 +133,11 @@ export function createBot(deps: BotDeps): Bot {
     }
   }
 
-  async function handleCommand(event: CommandEvent): Promise<void> {
+  async function handleCommand(event: CommandEvent): Promise<CommandOutcome> {
     const parsed = parseCommand(event.text);
     if (!parsed.ok) {
       await event.replyPrivately(`${parsed.message}\n${parsed.help}`);
-      return;
+      return { status: 'invalid', message: parsed.message };
     }
     const command = parsed.command;
     const environment = environmentOf(command);
@@ -141,7 +147,7 @@ export function createBot(deps: BotDeps): Bot {
     if (!verdict.allowed) {
       await deps.audit.recordRefusal({ requester, command: event.text, code: 'NOT_AUTHORIZED', message: verdict.message, ...(environment ? { environment } : {}) });
       await event.replyPrivately(verdict.message);
-      return;
+      return { status: 'refused', message: verdict.message };
     }
     const where = { platform: event.platform, channel: event.channel };
     try {
@@ -151,38 +157,41 @@ export function createBot(deps: BotDeps): Bot {
           if (command.kind === 'upgrade' && command.schedule !== undefined) {
             const reply = deps.schedule ? await deps.schedule(command, requester, event) : 'scheduling is not enabled in this deployment';
             await event.replyPrivately(reply);
-            return;
+            return { status: 'answered' };
           }
           const result = await engine.submit(command, requester);
           if (!result.ok) {
             await event.replyPrivately(result.message);
-            return;
+            return { status: result.code === 'NOT_AUTHORIZED' ? 'refused' : 'invalid', message: result.message };
           }
           await follow({ upgradeId: result.upgradeId, ...where, role: 'origin' });
-          return;
+          return { status: 'started', upgradeId: result.upgradeId, dryRun: command.dryRun };
         }
         case 'cancel': {
           const result = await engine.cancel(command.upgradeId, requester);
           await event.replyPrivately(result.message);
-          return;
+          return result.ok ? { status: 'answered' } : { status: 'invalid', message: result.message };
         }
         case 'help':
           await event.replyPrivately(helpText(command.topic));
-          return;
+          return { status: 'answered' };
         case 'schedule': {
           const reply = deps.scheduleCommands ? await deps.scheduleCommands(command, requester) : 'no upgrades are scheduled (scheduling is not enabled)';
           await post(where, reply);
-          return;
+          return { status: 'answered' };
         }
         default: {
           const message = await deps.queries.run(command, environment);
           const adapter = adapters.get(event.platform);
           if (adapter) await adapter.post(where, message);
+          return { status: 'answered' };
         }
       }
     } catch (error) {
       logger.error({ err: error, command: event.text }, 'command failed');
-      await event.replyPrivately(isClawopsError(error) ? error.message : `that failed unexpectedly (${String(error).slice(0, 200)}); the bot log has details`);
+      const message = isClawopsError(error) ? error.message : `that failed unexpectedly (${String(error).slice(0, 200)}); the bot log has details`;
+      await event.replyPrivately(message);
+      return { status: 'failed', message };
     }
   }
 
@@ -209,7 +218,7 @@ export function createBot(deps: BotDeps): Bot {
     handleReaction,
     async start() {
       for (const adapter of adapters.values()) {
-        adapter.onCommand(handleCommand);
+        adapter.onCommand(async (event) => { await handleCommand(event); });
         adapter.onReaction(handleReaction);
       }
       await Promise.all([...adapters.values()].map((adapter) => adapter.start()));

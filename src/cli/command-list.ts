@@ -2,6 +2,7 @@
  * Every `clawops` subcommand. To add one: write `src/cli/commands/<name>.ts` exporting
  * `run: CliRun`, then add an entry here. `load` keeps heavy imports out of other commands.
  */
+import { discordRegisterCommand } from './discord-register.js';
 import type { CliCommandSpec } from './types.js';
 
 export const COMMANDS: readonly CliCommandSpec[] = [
@@ -22,4 +23,53 @@ export const COMMANDS: readonly CliCommandSpec[] = [
     usage: 'Usage: clawops config schema\n\nPrints the JSON Schema of clawops.yml (for editors; same as schema/clawops.schema.json).',
     load: () => import('./commands/config-schema.js'),
   },
+  {
+    path: ['start'],
+    summary: 'Run the bot: Slack/Discord when configured, else a terminal chat; the demo sandbox without a config',
+    usage: 'Usage: clawops start [--no-worker]\n\nServes the chat platforms in the config and runs a worker in the same process (--no-worker: run `clawops worker` separately).\nWith no chat platform configured: a terminal chat against the fleet. With no config file: `clawops demo`.',
+    load: () => import('./commands/start.js'),
+  },
+  {
+    path: ['demo'],
+    summary: 'Start a local sandbox (Redis, two sshd hosts with the OpenClaw double, nginx) and a terminal chat',
+    usage: 'Usage: clawops demo [--as USER]\n\nNeeds root and a clone of the repository. Stops everything on exit (Ctrl-D or Ctrl-C).',
+    load: () => import('./commands/demo.js'),
+  },
+  {
+    path: ['chat'],
+    summary: 'A terminal chat against the configured fleet',
+    usage: 'Usage: clawops chat [--as USER]\n\nType /openclaw commands; react with +1 ✅ <message number>.',
+    load: () => import('./commands/chat.js'),
+  },
+  {
+    path: ['gateway'],
+    summary: 'Serve Slack/Discord only (workers run separately)',
+    usage: 'Usage: clawops gateway',
+    load: () => import('./commands/gateway.js'),
+  },
+  {
+    path: ['worker'],
+    summary: 'Run upgrade steps from the queue (start several to scale out)',
+    usage: 'Usage: clawops worker\n\nOn SIGTERM the running upgrade is handed back to the queue between steps; another worker resumes it.',
+    load: () => import('./commands/worker.js'),
+  },
+  {
+    path: ['say'],
+    summary: 'Run one chat command from the terminal through the queue and print its thread',
+    usage: 'Usage: clawops say "<command>" [--as USER] [--no-worker]\n       clawops say --approve|--reject <upgrade-id> [--as USER]\n\nExit 0 succeeded, 1 failed/cancelled/expired, 2 bad input or refused.',
+    load: () => import('./commands/say.js'),
+  },
+  {
+    path: ['plan'],
+    summary: 'Print the plan of an upgrade or rollback (reads the hosts, changes nothing)',
+    usage: 'Usage: clawops plan upgrade <version> [env] [options]\n       clawops plan rollback [env] [--to <version>]',
+    load: () => import('./commands/plan.js'),
+  },
+  {
+    path: ['history'],
+    summary: 'Print the upgrade log',
+    usage: 'Usage: clawops history [ENV] [--limit N] [--json]',
+    load: () => import('./commands/history.js'),
+  },
+  discordRegisterCommand,
 ];

@@ -131,7 +131,7 @@ const defaultCommands = {
   doctor: ['openclaw', 'doctor', '--non-interactive'],
   gatewayStatus: ['openclaw', 'gateway', 'status', '--json'],
   gatewayRun: ['openclaw', 'gateway', 'run', '--port', '{port}', '--bind', 'loopback'],
-  databasePreflight: ['openclaw', 'database', 'preflight', '--json'],
+  databasePreflight: ['openclaw', 'database', 'preflight', '{stateDir}/state/openclaw.sqlite', '--json'],
   changelog: ['npm', 'pack', 'openclaw@{version}', '--dry-run', '--json'],
 } as const;
 export type RunbookCommandName = keyof typeof defaultCommands;

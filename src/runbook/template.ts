@@ -64,7 +64,7 @@ export const TEMPLATE_PLACEHOLDERS: Readonly<Record<RunbookCommandName, readonly
   doctor: [],
   gatewayStatus: [],
   gatewayRun: ['port'],
-  databasePreflight: [],
+  databasePreflight: ['stateDir'],
   changelog: ['version'],
 };
 

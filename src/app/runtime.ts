@@ -1,0 +1,99 @@
+/**
+ * Wires the real parts together: Redis, the SSH shell, the engine (and optionally its worker),
+ * the chat gateway with the configured platforms. `clawops start`, `gateway`, `worker`, `say`
+ * and `demo` differ only in which of these they ask for.
+ */
+import { Redis } from 'ioredis';
+import type { ClawopsConfig } from '../config/schema.js';
+import { ClawopsError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { createSshShell } from '../remote/ssh-shell.js';
+import type { RemoteShell } from '../remote/types.js';
+import { createEngine, type Engine } from '../jobs/engine.js';
+import { createPlanner, lastUpgradeFromHistory, npmPackChangelogs } from '../bot/planner.js';
+import { createBot, type Bot } from '../bot/bot.js';
+import { ThreadStore } from '../bot/thread-store.js';
+import { createQueryService } from '../bot/queries.js';
+import type { ChatAdapter } from '../chat/types.js';
+import { AuditStore } from '../audit/store.js';
+
+export interface RuntimeOptions {
+  config: ClawopsConfig;
+  logger: Logger;
+  /** Run upgrade steps in this process (default true). */
+  worker?: boolean;
+  /** Chat adapters to serve; none = no gateway (a pure worker). */
+  adapters?: readonly ChatAdapter[];
+  shell?: RemoteShell;
+  editIntervalMs?: number;
+}
+
+export interface Runtime {
+  config: ClawopsConfig;
+  engine: Engine;
+  bot?: Bot;
+  shell: RemoteShell;
+  redis: Redis;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, logger } = options;
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null, lazyConnect: true });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new ClawopsError('INTERNAL', `cannot reach Redis at ${redactUrl(config.redis.url)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const shell = options.shell ?? createSshShell({ logger });
+  const history = new AuditStore(redis, config.redis.prefix);
+  const planner = createPlanner({
+    config, shell,
+    lastUpgrade: lastUpgradeFromHistory((environment) => history.listHistory(environment, 20)),
+  });
+  const engine = await createEngine({ connection: redis, config, shell, planner, logger, worker: options.worker ?? true });
+  let bot: Bot | undefined;
+  const adapters = options.adapters ?? [];
+  if (adapters.length > 0) {
+    const threads = new ThreadStore(redis, config.redis.prefix);
+    const queries = createQueryService({
+      config, shell, audit: engine.audit,
+      changelogs: (cfg, host) => npmPackChangelogs(shell, cfg, host),
+      activeUpgrades: () => threads.activeUpgrades(),
+    });
+    bot = createBot({
+      adapters, engine, audit: engine.audit, config, threads, queries, logger,
+      ...(options.editIntervalMs === undefined ? {} : { editIntervalMs: options.editIntervalMs }),
+    });
+    await bot.start();
+  }
+  return {
+    config, engine, shell, redis,
+    ...(bot ? { bot } : {}),
+    async stop() {
+      await bot?.stop();
+      await engine.close();
+      await shell.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Chat adapters for the platforms the config enables (loaded lazily: discord.js and Bolt are heavy). */
+export async function configuredAdapters(config: ClawopsConfig, logger: Logger): Promise<ChatAdapter[]> {
+  const adapters: ChatAdapter[] = [];
+  if (config.chat.slack) {
+    const { createSlackAdapter } = await import('../chat/slack/index.js');
+    adapters.push(createSlackAdapter({ config: config.chat.slack, logger }));
+  }
+  if (config.chat.discord) {
+    const { createDiscordAdapter } = await import('../chat/discord/index.js');
+    adapters.push(createDiscordAdapter({ config: config.chat.discord, logger }));
+  }
+  return adapters;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
