@@ -114,16 +114,22 @@ test('version-check runs the step argv with its env and compares the first versi
     .toMatchObject({ ok: false, error: 'expected version 2026.9.6, host runs 2026.9.5' });
 });
 
+function fleetWide(action: PlanStep['action']): PlanStep {
+  const fleetStep = step(action);
+  delete fleetStep.host;
+  return fleetStep;
+}
+
 test('notify runs nothing remotely and keeps its message as the step record', async () => {
   const shell = createLocalShell();
-  const result = await executeStep(step({ type: 'notify', message: 'Upgrade up-1: staging 1.2.0 → 1.3.0' }, { host: undefined }), { shell, signal: new AbortController().signal });
+  const result = await executeStep(fleetWide({ type: 'notify', message: 'Upgrade up-1: staging 1.2.0 → 1.3.0' }), { shell, signal: new AbortController().signal });
   expect(result).toMatchObject({ ok: true, excerpt: 'Upgrade up-1: staging 1.2.0 → 1.3.0' });
   expect(shell.runs).toEqual([]);
 });
 
 test('a watch with no host checks every host of the environment and names the unhealthy one', async () => {
   const seen: HealthResult[][] = [];
-  const fleetWatch = (minutes: number) => step({ type: 'watch', minutes, intervalSeconds: 0.3 }, { host: undefined });
+  const fleetWatch = (minutes: number) => fleetWide({ type: 'watch', minutes, intervalSeconds: 0.3 });
   const hosts = [host(), { ...host(), name: 'host-b' }, { ...host(), name: 'host-c', strategy: { kind: 'pm2' as const, app: 'openclaw', port: 1 } }];
   const okCtx = { shell: createLocalShell(), signal: new AbortController().signal, environmentHosts: hosts.slice(0, 2), onHealth: (r: HealthResult[]) => seen.push(r) };
   expect(await executeStep(fleetWatch(0.01), okCtx)).toMatchObject({ ok: true });

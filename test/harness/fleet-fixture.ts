@@ -1,0 +1,208 @@
+/**
+ * A whole fleet for upgrade end-to-end tests, composed from the harness pieces: Redis, sshd
+ * hosts, the double's registry, the double installed side by side with a real `npm install`
+ * (`~/.clawops/releases/<version>`, `current` linked to it), the gateway under PM2 (pm2
+ * strategy) or blue under PM2 behind nginx (blue-green), a fleet config built from the hosts,
+ * and the real engine with the real planner (facts over SSH + buildPlan).
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from '../../src/commands/types.js';
+import { lastUpgradeFromHistory, createPlanner } from '../../src/bot/planner.js';
+import { configSchema, type ClawopsConfig } from '../../src/config/schema.js';
+import { createEngine, type Engine } from '../../src/jobs/engine.js';
+import type { Requester } from '../../src/jobs/events.js';
+import { toRemoteTarget } from '../../src/jobs/targets.js';
+import { createSshShell } from '../../src/remote/ssh-shell.js';
+import type { RemoteShell } from '../../src/remote/types.js';
+import type { RollbackRecord } from '../../src/runbook/types.js';
+import { quietLogger } from '../jobs/fixtures.js';
+import { record, type EventLog } from '../jobs/engine-harness.js';
+import { startHosts, type HostConfigInput, type StrategyInput, type TestFleet, type TestHost } from './hosts.js';
+import { startNginx, type HostNginx } from './nginx.js';
+import { installDouble, startGatewayUnderPm2, useRegistry, waitReady } from './openclaw.js';
+import { pm2Kill } from './pm2.js';
+import { startRedis, type RedisServer } from './redis.js';
+import { startRegistry, type DoubleVersion, type TestRegistry } from './registry.js';
+
+export const ENVIRONMENT = 'production';
+/** Where the fixture installs releases (the config's default `~/.clawops/releases` on a root host). */
+export const RELEASES_DIR = '/root/.clawops/releases';
+export const PM2_HOME = '/root/.pm2';
+export const BLUE = { port: 18789, stateDir: '~/.openclaw', app: 'openclaw-blue' } as const;
+export const GREEN = { port: 19789, stateDir: '~/.openclaw-green', app: 'openclaw-green' } as const;
+
+export const requester: Requester = { platform: 'terminal', userId: 'alice', displayName: 'alice' };
+export const approver = { platform: 'terminal', userId: 'bob', displayName: 'bob' } as const;
+
+export interface UpgradeFleetOptions {
+  strategy: 'pm2' | 'blue-green';
+  hosts: number;
+  /** Versions the registry serves. */
+  versions: ReadonlyArray<string | DoubleVersion>;
+  /** Installed and running on every host before the tests. */
+  initialVersion: string;
+  /** OPENCLAW_DOUBLE_STARTUP_MS of the gateways (kept across PM2 reloads); default 150. */
+  startupMs?: number;
+  /** Run a worker inside the engine (default true). */
+  worker?: boolean;
+  redisPrefix?: string;
+  readySeconds?: number;
+  /** Watch after the rollout; default 0.02 min every 1 s (two fleet-wide checks). */
+  watch?: { minutes: number; intervalSeconds: number };
+}
+
+export interface UpgradeFleet {
+  redis: RedisServer;
+  fleet: TestFleet;
+  hosts: TestHost[];
+  registry: TestRegistry;
+  shell: RemoteShell;
+  /** The fleet config as written (input shape); `config` is it parsed. */
+  configInput: Record<string, unknown>;
+  config: ClawopsConfig;
+  engine: Engine;
+  /** nginx per host (blue-green only), same order as `hosts`. */
+  nginx: HostNginx[];
+  upgrade(version: string): Extract<Command, { kind: 'upgrade' }>;
+  rollback(): Extract<Command, { kind: 'rollback' }>;
+  record(upgradeId: string): EventLog;
+  /** The double's state schema number on a host (`state/openclaw.sqlite` of the state dir). */
+  schemaOf(host: TestHost, stateDir?: string): Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+function strategyFor(options: UpgradeFleetOptions, host: TestHost): StrategyInput {
+  if (options.strategy === 'pm2') return { kind: 'pm2', app: 'openclaw', pm2Home: PM2_HOME, port: 18789 };
+  return {
+    kind: 'blue-green', blue: { ...BLUE }, green: { ...GREEN }, pm2Home: PM2_HOME, publicUrl: `http://${host.address}:80`,
+    nginx: {
+      upstreamFile: '/opt/nginx/conf/upstream.conf', upstreamName: 'openclaw_backend', backendHost: '127.0.0.1',
+      test: ['nginx', '-p', '/opt/nginx/', '-c', '/opt/nginx/conf/nginx.conf', '-e', '/opt/nginx/logs/error.log', '-t', '-q'],
+      reload: ['nginx', '-p', '/opt/nginx/', '-c', '/opt/nginx/conf/nginx.conf', '-e', '/opt/nginx/logs/error.log', '-s', 'reload'],
+    },
+  };
+}
+
+/** Installs the initial release side by side, links `current`, starts the gateway (and nginx). */
+async function prepareHost(shell: RemoteShell, host: TestHost, options: UpgradeFleetOptions): Promise<HostNginx | undefined> {
+  const version = options.initialVersion;
+  const prefix = `${RELEASES_DIR}/${version}`;
+  await installDouble(shell, host, version, { prefix });
+  const link = await shell.run(host.target, ['ln', '-sfn', prefix, `${RELEASES_DIR}/current`]);
+  if (link.exitCode !== 0) throw new Error(`linking current on ${host.name}: ${link.stderr}`);
+  const env = { OPENCLAW_DOUBLE_STARTUP_MS: String(options.startupMs ?? 150) };
+  if (options.strategy === 'pm2') {
+    await startGatewayUnderPm2(shell, host, { prefix: `${RELEASES_DIR}/current`, port: 18789, stateDir: '/root/.openclaw', appName: 'openclaw', pm2Home: PM2_HOME, env });
+    await waitReady(shell, host, { port: 18789, intervalMs: 30 });
+    return undefined;
+  }
+  await startGatewayUnderPm2(shell, host, { prefix, port: BLUE.port, stateDir: '/root/.openclaw', appName: BLUE.app, pm2Home: PM2_HOME, env });
+  await waitReady(shell, host, { port: BLUE.port, intervalMs: 30 });
+  return startNginx(shell, host.target, { servers: [`127.0.0.1:${BLUE.port}`], port: 80 });
+}
+
+/** The fleet config (input shape) for the hosts: one environment, approvals by `approver`. */
+export function fleetConfigInput(hosts: readonly TestHost[], options: Pick<UpgradeFleetOptions, 'strategy' | 'readySeconds' | 'watch' | 'redisPrefix'> & { hosts?: number }, redisUrl: string): Record<string, unknown> {
+  const hostEntries: HostConfigInput[] = hosts.map((host) => host.hostConfig(strategyFor({ ...options, hosts: hosts.length, versions: [], initialVersion: '' }, host)));
+  return {
+    environments: { [ENVIRONMENT]: { hosts: hostEntries } },
+    runbook: {
+      timeouts: { readySeconds: options.readySeconds ?? 20, commandSeconds: 60, installSeconds: 120 },
+      watch: options.watch ?? { minutes: 0.02, intervalSeconds: 1 },
+    },
+    approvals: { terminal: { users: [approver.userId] } },
+    redis: { url: redisUrl, prefix: options.redisPrefix ?? 'e2e' },
+  };
+}
+
+/**
+ * The record a rollback plans from: the audit's last upgrade, plus whether its data schema moved
+ * forward, asked of the hosts the real way: the old release's `database preflight` on the live
+ * state says `incompatible` once the new build migrated it.
+ */
+function lastUpgradeWithSchema(engine: () => Engine, config: ClawopsConfig, shell: RemoteShell): (environment: string) => Promise<RollbackRecord | null> {
+  const fromHistory = lastUpgradeFromHistory((environment) => engine().audit.listHistory(environment, 20));
+  return async (environment) => {
+    const found = await fromHistory(environment);
+    if (!found?.fromVersions) return found;
+    const hosts = config.environments[environment]?.hosts ?? [];
+    const moved = await Promise.all(hosts.map(async (host) => {
+      const from = found.fromVersions?.[host.name];
+      if (from === undefined) return false;
+      const result = await shell.run(toRemoteTarget(host), [`${host.releasesDir}/${from}/bin/openclaw`, 'database', 'preflight', `${host.stateDir}/state/openclaw.sqlite`, '--json'], { timeoutMs: 30_000 });
+      try {
+        return (JSON.parse(result.stdout) as { status?: string }).status === 'incompatible';
+      } catch {
+        return false;
+      }
+    }));
+    return moved.some(Boolean) ? { ...found, schemaChanged: true } : found;
+  };
+}
+
+export async function startUpgradeFleet(options: UpgradeFleetOptions): Promise<UpgradeFleet> {
+  const shell = createSshShell();
+  let redis: RedisServer | undefined;
+  let fleet: TestFleet | undefined;
+  let registry: TestRegistry | undefined;
+  let engine: Engine | undefined;
+  const nginx: HostNginx[] = [];
+  const stop = async () => {
+    await engine?.close().catch(() => undefined);
+    if (fleet) {
+      await Promise.all(fleet.hosts.map(async (host) => {
+        await pm2Kill(shell, host.target, { pm2Home: PM2_HOME }).catch(() => undefined);
+      }));
+      await Promise.all(nginx.map((instance) => instance.stop().catch(() => undefined)));
+    }
+    await shell.close();
+    await fleet?.stop();
+    await registry?.stop();
+    await redis?.stop();
+  };
+  try {
+    [redis, fleet] = await Promise.all([startRedis(), startHosts(options.hosts, { npmrc: ['logs-max=200'] })]);
+    const hosts = fleet.hosts;
+    registry = await startRegistry({ versions: options.versions, listen: ['127.0.0.1', ...hosts.map((host) => host.gatewayAddress)] });
+    await Promise.all(hosts.map((host) => useRegistry(host, registry as TestRegistry)));
+    const prepared = await Promise.all(hosts.map((host) => prepareHost(shell, host, options)));
+    nginx.push(...prepared.filter((entry): entry is HostNginx => entry !== undefined));
+    const configInput = fleetConfigInput(hosts, options, redis.url);
+    const config = configSchema.parse(configInput);
+    engine = await createEngine({
+      config, shell, logger: quietLogger(),
+      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeWithSchema(() => engine as Engine, config, shell) }),
+      worker: options.worker ?? true,
+    });
+    const ready: Engine = engine;
+    const readyRegistry: TestRegistry = registry;
+    const readyRedis: RedisServer = redis;
+    const readyFleet: TestFleet = fleet;
+    return {
+      redis: readyRedis, fleet: readyFleet, hosts, registry: readyRegistry, shell, configInput, config, engine: ready, nginx,
+      upgrade: (version) => ({ kind: 'upgrade', version, environment: ENVIRONMENT, dryRun: false, skipStaging: false }),
+      rollback: () => ({ kind: 'rollback', environment: ENVIRONMENT, dryRun: false }),
+      record: (upgradeId) => record(ready, upgradeId),
+      async schemaOf(host, stateDir = '/root/.openclaw') {
+        const result = await shell.run(host.target, ['cat', `${stateDir}/state/openclaw.sqlite`]);
+        if (result.exitCode !== 0) return null;
+        return (JSON.parse(result.stdout) as { userVersion?: number }).userVersion ?? null;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** How many `npm install` runs on a host installed `version` side by side (npm's own debug logs, `logs-max=200`). */
+export async function npmInstallRuns(host: TestHost, version: string): Promise<number> {
+  const dir = join(host.homeDir, '.npm', '_logs');
+  const files = existsSync(dir) ? (await readdir(dir)).filter((name) => name.endsWith('.log')) : [];
+  const texts = await Promise.all(files.map((name) => readFile(join(dir, name), 'utf8')));
+  const prefix = JSON.stringify(`${RELEASES_DIR}/${version}`);
+  return texts.filter((text) => text.split('\n').some((line) => / verbose argv "install"/.test(line) && line.includes(prefix))).length;
+}
