@@ -8,7 +8,9 @@ import type { ClawopsConfig } from '../../config/schema.js';
 
 export async function runTerminalChat(context: CliContext, config: ClawopsConfig, user: string): Promise<number> {
   const adapter = createTerminalAdapter({ input: process.stdin, output: process.stdout, errorOutput: process.stderr, user });
-  const runtime = await startRuntime({ config, logger: context.logger, worker: true, adapters: [adapter], editIntervalMs: 250 });
+  // The terminal is the chat here: only warnings and errors of the bot itself go to stderr.
+  const logger = context.logger.child({}, { level: config.log.level === 'info' ? 'warn' : config.log.level });
+  const runtime = await startRuntime({ config, logger, worker: true, adapters: [adapter], editIntervalMs: 250 });
   context.stdout.write(`clawops terminal chat as ${user}: ${TERMINAL_USAGE}. Ctrl-D or Ctrl-C quits.\n`);
   await Promise.race([adapter.closed, new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }))]);
   await runtime.stop();
