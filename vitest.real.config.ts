@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run test:real`: real OpenClaw from npm on sshd test hosts (docs/real-openclaw.md).
+ * Not part of `npm test` (vitest.config.ts excludes test/real): it downloads ~500 MB once and
+ * runs real gateways (450–800 MB RSS each).
+ */
+export default defineConfig({
+  test: {
+    include: ['test/real/**/*.test.ts'],
+    globalSetup: ['test/real/global-setup.ts'],
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
+    pool: 'forks',
+    // Two files at once: at most three gateways run together (blue, green, pm2).
+    maxWorkers: 2,
+  },
+});
