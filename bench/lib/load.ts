@@ -27,6 +27,8 @@ export interface StreamResult {
   latenciesMs: number[];
   /** Milliseconds since the load started at which requests failed. */
   failedAtMs: number[];
+  /** 2xx answers by the `"version"` their JSON body names (which release served them). */
+  versions: Record<string, number>;
 }
 
 export interface LoadOptions {
@@ -49,15 +51,19 @@ export interface LoadRun {
   finish(): Promise<StreamResult[]>;
 }
 
-interface Attempt { status: number; error?: string; reused: boolean }
+interface Attempt { status: number; error?: string; reused: boolean; version?: string }
 
 function once(url: string, agent: Agent, timeoutMs: number): Promise<Attempt> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (attempt: Attempt) => { if (!settled) { settled = true; resolve(attempt); } };
     const req = request(url, { agent, timeout: timeoutMs }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => done({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+      let head = '';
+      res.on('data', (chunk: Buffer) => { if (head.length < 512) head += chunk.toString(); });
+      res.on('end', () => {
+        const version = /"version":"([^"]*)"/.exec(head)?.[1];
+        done({ status: res.statusCode ?? 0, reused: req.reusedSocket, ...(version === undefined ? {} : { version }) });
+      });
       res.on('error', (error: NodeJS.ErrnoException) => done({ status: 0, error: error.code ?? error.message, reused: req.reusedSocket }));
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
@@ -75,7 +81,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   const maxInFlight = options.maxInFlight ?? 64;
   const runs = options.streams.map((spec) => {
     const agent = new Agent(spec.mode === 'new-connection' ? { keepAlive: false } : { keepAlive: true, maxSockets: 16 });
-    const result: StreamResult = { mode: spec.mode, requests: 0, ok: 0, failures: {}, failed: 0, retried: 0, latenciesMs: [], failedAtMs: [] };
+    const result: StreamResult = { mode: spec.mode, requests: 0, ok: 0, failures: {}, failed: 0, retried: 0, latenciesMs: [], failedAtMs: [], versions: {} };
     const cap = Math.ceil((spec.rate * options.maxMs) / 1000);
     let inFlight = 0;
     const pending = new Set<Promise<void>>();
@@ -90,8 +96,11 @@ export function startLoad(options: LoadOptions): LoadRun {
           if (attempt.status >= 200 && attempt.status < 300) result.retried += 1;
         }
         result.latenciesMs.push(performance.now() - t0);
-        if (attempt.status >= 200 && attempt.status < 300) result.ok += 1;
-        else {
+        if (attempt.status >= 200 && attempt.status < 300) {
+          result.ok += 1;
+          const version = attempt.version ?? '?';
+          result.versions[version] = (result.versions[version] ?? 0) + 1;
+        } else {
           const key = attempt.error ?? `HTTP ${attempt.status}`;
           result.failures[key] = (result.failures[key] ?? 0) + 1;
           result.failed += 1;
