@@ -1,0 +1,21 @@
+/**
+ * An upgrade worker in its own process for the crash test (`node --import tsx …`): the fleet
+ * config comes as JSON in CLAWOPS_FLEET_CONFIG; commands go over real SSH. Prints "ready".
+ */
+import { Redis } from 'ioredis';
+import { configSchema } from '../../src/config/schema.js';
+import { startUpgradeWorker } from '../../src/jobs/worker.js';
+import { createSshShell } from '../../src/remote/ssh-shell.js';
+import { quietLogger } from '../jobs/fixtures.js';
+
+const json = process.env.CLAWOPS_FLEET_CONFIG;
+if (!json) throw new Error('CLAWOPS_FLEET_CONFIG is required');
+const config = configSchema.parse(JSON.parse(json));
+const connection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+const shell = createSshShell();
+const { worker, stop } = startUpgradeWorker({ connection, config, shell, logger: quietLogger() });
+await worker.waitUntilReady();
+process.stdout.write('ready\n');
+process.once('SIGTERM', () => {
+  void stop().then(() => shell.close()).then(() => connection.quit()).then(() => process.exit(0));
+});
