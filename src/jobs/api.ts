@@ -20,9 +20,21 @@ export interface ApprovalResult {
   need?: number;
 }
 
+/** Optional extras for `submit`, used by the scheduler (src/schedule). */
+export interface SubmitOptions {
+  /**
+   * Use this upgrade id instead of a new one. A scheduled upgrade dry-runs and later runs under
+   * the same id, so the plan (its backup id is the upgrade id) and its hash stay the same; a
+   * second submit of an id whose job already exists returns that upgrade instead of a new one.
+   */
+  upgradeId?: string;
+  /** ISO time: the worker stops before the first `switch` step after this and asks to continue (the window closed). */
+  notAfter?: string;
+}
+
 export interface UpgradeEngine {
   /** Plans (reading facts from hosts) and enqueues an upgrade or rollback; a dry run only plans. */
-  submit(command: Extract<Command, { kind: 'upgrade' | 'rollback' }>, requester: Requester): Promise<SubmitResult>;
+  submit(command: Extract<Command, { kind: 'upgrade' | 'rollback' }>, requester: Requester, options?: SubmitOptions): Promise<SubmitResult>;
   /**
    * An approve or reject reaction on the upgrade's thread (or a mirrored one). `groups`: the
    * person's Slack user groups / Discord roles. `planHash`: the hash of the plan the person saw,

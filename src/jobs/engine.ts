@@ -19,6 +19,7 @@ import { judgeApproval, tallyGate, type ApprovalCandidate } from './approvals.js
 import type { EventHandler, SubscribeOptions } from './event-stream.js';
 import type { Approval, Requester } from './events.js';
 import { UPGRADE_JOB_OPTIONS, UPGRADE_QUEUE, initialCursor, type UpgradeJobData } from './queue.js';
+import type { DeadlinedJobData } from './run-upgrade.js';
 import { createServices } from './services.js';
 import { isUpgradeAlive, startUpgradeWorker, type UpgradeWorker } from './worker.js';
 
@@ -95,8 +96,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     queue,
     reapLocks,
 
-    async submit(command, requester) {
-      const upgradeId = (options.newUpgradeId ?? (() => newUpgradeId(now())))();
+    async submit(command, requester, submitOptions) {
+      const upgradeId = submitOptions?.upgradeId ?? (options.newUpgradeId ?? (() => newUpgradeId(now())))();
+      if (submitOptions?.upgradeId !== undefined && !command.dryRun) {
+        const existing = await queue.getJob(upgradeId);
+        if (existing) return { ok: true, upgradeId, plan: existing.data.plan };
+      }
       let plan: Plan;
       try {
         const planned = await options.planner(command, requester, { upgradeId });
@@ -124,7 +129,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }
       try {
         await services.emit({ type: 'plan', upgradeId, plan, requester, dryRun: false });
-        const data: UpgradeJobData = { upgradeId, plan, requester, cursor: initialCursor() };
+        const data: DeadlinedJobData = { upgradeId, plan, requester, cursor: initialCursor(), ...(submitOptions?.notAfter ? { notAfter: submitOptions.notAfter } : {}) };
         await queue.add(plan.kind, data, { ...UPGRADE_JOB_OPTIONS, jobId: upgradeId });
       } catch (error) {
         await services.locks.release(plan.environment, upgradeId);

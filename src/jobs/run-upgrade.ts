@@ -37,6 +37,9 @@ export async function finishUpgrade(services: JobServices, data: Pick<UpgradeJob
   }
 }
 
+/** Job data with the optional window deadline a scheduled upgrade carries (src/schedule). */
+export type DeadlinedJobData = UpgradeJobData & { notAfter?: string };
+
 export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undefined, signal: AbortSignal | undefined, deps: RunDeps): Promise<UpgradeJobResult> {
   const { services } = deps;
   const data = job.data;
@@ -83,6 +86,14 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     for (const planGate of gatesBefore(plan, step)) {
       if (cursor.passedGates.includes(planGate.id)) continue;
       const ended = await gate(planGate);
+      if (ended) return ended;
+    }
+
+    // A scheduled upgrade whose window closed before traffic moved asks before switching.
+    const notAfter = (data as DeadlinedJobData).notAfter;
+    if (step.kind === 'switch' && !cursor.switched && notAfter !== undefined && services.now() > Date.parse(notAfter)
+      && !cursor.passedGates.includes(`window-closed:${step.id}`)) {
+      const ended = await gate({ id: `window-closed:${step.id}`, title: `The window closed at ${notAfter} before traffic was switched; approve to continue outside the window`, reason: 'confirm', beforeStep: step.id });
       if (ended) return ended;
     }
 
