@@ -91,7 +91,9 @@ export function startLoad(options: LoadOptions): LoadRun {
       const t0 = performance.now();
       const work = (async () => {
         let attempt = await once(options.url, agent, timeoutMs);
+        let retriedOnce = false;
         if (spec.mode === 'keep-alive+retry' && attempt.error === 'ECONNRESET' && attempt.reused) {
+          retriedOnce = true;
           attempt = await once(options.url, agent, timeoutMs);
           if (attempt.status >= 200 && attempt.status < 300) result.retried += 1;
         }
@@ -101,7 +103,9 @@ export function startLoad(options: LoadOptions): LoadRun {
           const version = attempt.version ?? '?';
           result.versions[version] = (result.versions[version] ?? 0) + 1;
         } else {
-          const key = attempt.error ?? `HTTP ${attempt.status}`;
+          // Whether a reset hit a reused keep-alive socket (the retryable race) or a fresh one.
+          const socket = attempt.error === undefined || spec.mode === 'new-connection' ? '' : attempt.reused ? ' (reused socket)' : ' (fresh socket)';
+          const key = `${attempt.error ?? `HTTP ${attempt.status}`}${socket}${retriedOnce ? ' after 1 retry' : ''}`;
           result.failures[key] = (result.failures[key] ?? 0) + 1;
           result.failed += 1;
           result.failedAtMs.push(t0 - started);
