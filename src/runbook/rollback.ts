@@ -71,7 +71,9 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
     fromVersions[host.name] = version ?? 'unknown';
     if (version !== null) known.push(version);
   }
-  const changed = hosts.filter((host) => mode === 'restore' || fromVersions[host.name] !== target);
+  // A host already on the target was not moved (e.g. the upgrade failed before reaching it): it has
+  // no backup of this upgrade to restore, and stopping it would be downtime for nothing.
+  const changed = hosts.filter((host) => command.fromBackup !== undefined || fromVersions[host.name] !== target);
   if (changed.length === 0) throw new ClawopsError('PLAN_INVALID', `${envName} already runs ${target}: nothing to roll back`, { environment: envName, version: target });
   if (schemaMoved && mode === 'restore') draft.warnings.push(`the data schema moved forward: ${target} refuses it, so the backup ${backupId ?? ''} is restored; whatever was written since it is kept aside, not merged`);
 

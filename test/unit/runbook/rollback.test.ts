@@ -186,3 +186,17 @@ describe('rollback: which hosts', () => {
     expect(new Set(result.steps.map((step) => step.host))).toEqual(new Set(['gw-2', undefined]));
   });
 });
+
+describe('rollback: a host the failed upgrade never reached', () => {
+  it('is not stopped or restored when the schema moved (it has no backup of that upgrade); --from-backup still restores it', () => {
+    const config = fleet({ production: { hosts: [host('gw', { kind: 'pm2' }), host('gw2', { kind: 'pm2' })] } });
+    const facts = planFacts(config, { current: '2026.9.6', target: '2026.9.5', hostExtra: { installedVersions: ['2026.9.5', '2026.9.6'] } });
+    const hosts = { ...facts.hosts, gw2: { host: 'gw2', currentVersion: '2026.9.5', installedVersions: ['2026.9.5'] } };
+    const record: RollbackRecord = { ...RECORD, fromVersions: { gw: '2026.9.5', gw2: '2026.9.5' }, schemaChanged: true };
+    const result = buildRollbackPlan(rollback(), config, { ...facts, hosts, upgradeId: 'r7' }, record);
+    expect(stepIds(result)).toContain('gw:restore-extract');
+    expect(stepIds(result).filter((id) => id.startsWith('gw2:'))).toEqual(['gw2:probe', 'gw2:health-live', 'gw2:health-ready', 'gw2:health-version', 'gw2:health-doctor']);
+    const forced = buildRollbackPlan(rollback({ fromBackup: 'u42' }), config, { ...facts, hosts, upgradeId: 'r7' }, record);
+    expect(stepIds(forced)).toContain('gw2:restore-extract');
+  });
+});
