@@ -14,7 +14,8 @@ import { WORKER_TUNING } from '../jobs/queue.js';
 import type { ScheduleStore } from './store.js';
 import type { AnnouncementExtra, AnnouncementKind, Announcer, ScheduledUpgrade } from './types.js';
 
-export const SCHEDULE_QUEUE = 'schedule';
+// Not `schedule`: BullMQ keys `<prefix>:<queue>:<jobId>` would collide with the store's `<prefix>:schedule:<id>`.
+export const SCHEDULE_QUEUE = 'scheduled-upgrades';
 
 export interface ScheduleJobData {
   scheduleId: string;
@@ -152,7 +153,8 @@ export function createRunner(deps: RunnerDeps): Runner {
     const schedule = await store.get(data.scheduleId);
     if (!schedule || schedule.revision !== data.revision) return 'stale';
     if (data.kind === 'reminder') {
-      if (schedule.status !== 'scheduled') return 'stale';
+      // A reminder that comes due only after the start (the bot was down) would say the wrong thing.
+      if (schedule.status !== 'scheduled' || clock() >= Date.parse(schedule.at)) return 'stale';
       await announceOnce(schedule, `r${schedule.revision}-m${data.minutesBefore ?? 0}`, 'reminder', { minutesBefore: data.minutesBefore ?? 0 });
       return 'reminded';
     }

@@ -29,6 +29,7 @@ export interface TrafficSamplerOptions {
 export interface SampleResult {
   /** Requests added to the histogram (0 on a first reading). */
   added: number;
+  /** The histogram hour of this reading's time. */
   key: string;
   /** Hosts whose counter could not be read. */
   failed: string[];
@@ -63,9 +64,8 @@ export function createTrafficSampler(options: TrafficSamplerOptions): TrafficSam
       const keys = trafficKeys(prefix, environment);
       const now = clock();
       const at = DateTime.fromMillis(now, { zone: timezone });
-      const key = histogramKey(at);
-      let added = 0;
-      let compared = 0;
+      // The growth since the last reading happened between the two: file it under the midpoint's hour.
+      const byHour = new Map<string, number>();
       const failed: string[] = [];
       for (const host of hosts) {
         let count: number;
@@ -81,17 +81,20 @@ export function createTrafficSampler(options: TrafficSamplerOptions): TrafficSam
         if (!raw) continue;
         const last = JSON.parse(raw) as LastReading;
         if (now - last.at > maxGapMs || now <= last.at) continue;
+        const hour = histogramKey(DateTime.fromMillis((last.at + now) / 2, { zone: timezone }));
         // A counter that went down was reset (restart): everything since counts.
-        added += count >= last.count ? count - last.count : count;
-        compared += 1;
+        byHour.set(hour, (byHour.get(hour) ?? 0) + (count >= last.count ? count - last.count : count));
       }
-      if (compared > 0) {
-        await redis.multi()
-          .hincrby(keys.counts, key, added)
-          .hincrby(keys.samples, key, 1)
-          .sadd(keys.days, at.toISODate() ?? '')
-          .exec();
+      let added = 0;
+      if (byHour.size > 0) {
+        const multi = redis.multi();
+        for (const [hour, delta] of byHour) {
+          multi.hincrby(keys.counts, hour, delta).hincrby(keys.samples, hour, 1);
+          added += delta;
+        }
+        await multi.sadd(keys.days, at.toISODate() ?? '').exec();
       }
+      const key = histogramKey(at);
       return { added, key, failed };
     },
 
