@@ -92,7 +92,9 @@ test('blue-green switches nginx only after switch-traffic is approved; a client 
   expect([...stats.versions].sort()).toEqual(['1.2.0', '1.3.0']);
   const sorted = [...stats.latencies].sort((a, b) => a - b);
   const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+  const slowest = log.events.flatMap((event) => event.type === 'step-finished' ? [`${event.stepId} ${event.durationMs} ms`] : [])
+    .sort((a, b) => Number(b.split(' ')[1]) - Number(a.split(' ')[1])).slice(0, 4).join(', ');
   log.stop();
   process.stdout.write(`[bench] blue-green upgrade of 1 host: ${Math.round(toGateMs + afterGateMs)} ms wall without the gate wait (${Math.round(toGateMs)} ms to the gate, ${Math.round(afterGateMs)} ms after approval), `
-    + `${stats.ok} requests through nginx, ${stats.failed.length} failed, p99 ${p99.toFixed(1)} ms\n`);
+    + `${stats.ok} requests through nginx, ${stats.failed.length} failed, p99 ${p99.toFixed(1)} ms; slowest: ${slowest}\n`);
 }, 120_000);

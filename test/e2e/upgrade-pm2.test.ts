@@ -56,6 +56,8 @@ test('a PM2 upgrade 1.2.0 -> 1.3.0 of two hosts ends with health verified; a sec
   expect(recordStep).toMatchObject({ excerpt: expect.stringContaining('1.2.0 → 1.3.0') as unknown });
   const audit = await f.engine.audit.get(submitted.upgradeId);
   expect(audit?.outcome).toBe('succeeded');
+  const slowest = log.events.flatMap((event) => event.type === 'step-finished' ? [`${event.stepId} ${event.durationMs} ms`] : [])
+    .sort((a, b) => Number(b.split(' ')[1]) - Number(a.split(' ')[1])).slice(0, 4).join(', ');
   log.stop();
-  process.stdout.write(`[bench] pm2 upgrade of 2 hosts: ${Math.round(wallMs)} ms wall, ${plan.steps.length} steps\n`);
+  process.stdout.write(`[bench] pm2 upgrade of 2 hosts: ${Math.round(wallMs)} ms wall, ${plan.steps.length} steps; slowest: ${slowest}\n`);
 }, 120_000);
