@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   adapters?: readonly ChatAdapter[];
   shell?: RemoteShell;
   editIntervalMs?: number;
+  /** How long a gate waits for approvals (default `approvals.deadlineMinutes`); tests shorten it. */
+  gateTimeoutMs?: number;
 }
 
 export interface Runtime {
@@ -52,7 +54,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     config, shell,
     lastUpgrade: lastUpgradeFromHistory((environment) => history.listHistory(environment, 20)),
   });
-  const engine = await createEngine({ connection: redis, config, shell, planner, logger, worker: options.worker ?? true });
+  const engine = await createEngine({ connection: redis, config, shell, planner, logger, worker: options.worker ?? true,
+    ...(options.gateTimeoutMs === undefined ? {} : { gateTimeoutMs: options.gateTimeoutMs }),
+  });
   let bot: Bot | undefined;
   const adapters = options.adapters ?? [];
   if (adapters.length > 0) {

@@ -11,12 +11,13 @@ import { isClawopsError } from '../errors.js';
 import type { UpgradeEngine } from '../jobs/api.js';
 import type { Requester, UpgradeEvent } from '../jobs/events.js';
 import type { Logger } from '../log/logger.js';
-import { selectEnvironment } from '../runbook/index.js';
-import { createThreadPublisher, type ThreadPublisher } from '../chat/render/index.js';
 import type { ChatAdapter, CommandEvent, Platform, ReactionEvent } from '../chat/types.js';
 import type { AuditStore } from '../audit/store.js';
-import type { ThreadRecord, ThreadStore } from './thread-store.js';
+import type { ThreadStore } from './thread-store.js';
 import type { QueryService } from './queries.js';
+import { environmentOf } from './environment.js';
+import { createFollower, type ThreadTarget } from './follower.js';
+import { mirrorChannel, reactionDecision } from './reactions.js';
 
 export interface BotDeps {
   adapters: readonly ChatAdapter[];
@@ -52,85 +53,45 @@ export interface Bot {
 export function createBot(deps: BotDeps): Bot {
   const { engine, config, threads, logger } = deps;
   const adapters = new Map<Platform, ChatAdapter>(deps.adapters.map((adapter) => [adapter.platform, adapter]));
-  const publishers = new Map<string, ThreadPublisher>();
-  const subscriptions: Array<() => void> = [];
   const proposedRollback = new Set<string>();
-  const render = { timeZone: config.schedule.timezone, reactions: config.approvals.reactions };
+  const follower = createFollower({
+    adapters, engine, threads, config, logger, onOriginEvent,
+    ...(deps.editIntervalMs === undefined ? {} : { editIntervalMs: deps.editIntervalMs }),
+  });
 
-  function approvalsChannel(platform: Platform): string | undefined {
-    if (platform === 'slack') return config.chat.slack?.approvalsChannel ?? config.chat.slack?.announceChannel;
-    if (platform === 'discord') return config.chat.discord?.approvalsChannel ?? config.chat.discord?.announceChannel;
-    return undefined;
-  }
-
-  /** Opens (or reopens after a restart) the thread of an upgrade on one platform and follows its events. */
-  async function follow(record: Omit<ThreadRecord, 'refs'>, refs?: ThreadRecord['refs']): Promise<void> {
-    const key = `${record.upgradeId}|${record.platform}|${record.channel}`;
-    const adapter = adapters.get(record.platform);
-    if (publishers.has(key) || adapter === undefined) return;
-    const stored = await threads.open(record);
-    const publisher = createThreadPublisher({
-      adapter, channel: record.channel, upgradeId: record.upgradeId, render,
-      refs: refs ?? stored.refs,
-      ...(deps.editIntervalMs === undefined ? {} : { intervalMs: deps.editIntervalMs }),
-      onPosted: (messageKey, ref) => {
-        threads.addRef(record.upgradeId, messageKey, ref).catch((error: unknown) => logger.warn({ err: error }, 'saving a thread message failed'));
-      },
-      onError: (error, messageKey) => logger.warn({ err: error, upgradeId: record.upgradeId, message: messageKey }, 'posting to chat failed'),
-    });
-    publishers.set(key, publisher);
-    subscriptions.push(engine.subscribe(record.upgradeId, (event) => {
-      publisher.apply(event).catch((error: unknown) => logger.warn({ err: error }, 'rendering an event failed'));
-      if (record.role === 'origin') void onOriginEvent(record, event);
-    }));
-  }
-
-  async function onOriginEvent(origin: Omit<ThreadRecord, 'refs'>, event: UpgradeEvent): Promise<void> {
-    try {
-      if (event.type === 'gate-waiting') {
-        for (const platform of adapters.keys()) {
-          const channel = approvalsChannel(platform);
-          if (platform === origin.platform || channel === undefined) continue;
-          await follow({ upgradeId: origin.upgradeId, platform, channel, role: 'mirror' });
-        }
+  async function onOriginEvent(origin: ThreadTarget, event: UpgradeEvent): Promise<void> {
+    if (event.type === 'gate-waiting') {
+      for (const platform of adapters.keys()) {
+        const channel = mirrorChannel(config, platform);
+        if (platform === origin.platform || channel === undefined) continue;
+        await follower.follow({ upgradeId: origin.upgradeId, platform, channel, role: 'mirror' });
       }
-      if (event.type === 'rollback-proposed') proposedRollback.add(event.upgradeId);
-      if (event.type === 'finished') {
-        await threads.finish(event.upgradeId);
-        if (event.outcome === 'failed' && proposedRollback.delete(event.upgradeId)) await startRollback(origin);
-      }
-    } catch (error) {
-      logger.warn({ err: error, upgradeId: origin.upgradeId }, 'following an upgrade failed');
+    }
+    if (event.type === 'rollback-proposed') proposedRollback.add(event.upgradeId);
+    if (event.type === 'finished') {
+      await threads.finish(event.upgradeId);
+      if (event.outcome === 'failed' && proposedRollback.delete(event.upgradeId)) await startRollback(origin);
     }
   }
 
   /** A failed health check proposed a rollback: plan it at once; its own gate asks for approval. */
-  async function startRollback(origin: Omit<ThreadRecord, 'refs'>): Promise<void> {
+  async function startRollback(origin: ThreadTarget): Promise<void> {
     const record = await deps.audit.get(origin.upgradeId);
-    const requester: Requester = record?.requester ?? { platform: origin.platform === 'terminal' ? 'terminal' : origin.platform, userId: 'clawops' };
-    const result = await engine.submit({ kind: 'rollback', environment: record?.environment ?? config.environments[0] as never, dryRun: false }, requester);
+    const shown = follower.publisher(origin.upgradeId, origin.platform, origin.channel)?.state().plan;
+    const requester: Requester = record?.requester ?? { platform: origin.platform, userId: 'clawops' };
+    const environment = record?.environment ?? shown?.environment;
+    const result = await engine.submit({ kind: 'rollback', ...(environment === undefined ? {} : { environment }), dryRun: false }, requester);
     const adapter = adapters.get(origin.platform);
     const root = (await threads.get(origin.upgradeId, origin.platform, origin.channel))?.refs['plan'];
     const note = result.ok
       ? `↩️ Rollback planned as ${result.upgradeId}: it waits for approval in its own thread.`
       : `↩️ Could not plan the rollback: ${result.message}`;
     if (adapter) await adapter.post({ platform: origin.platform, channel: origin.channel, ...(root ? { thread: root.message } : {}) }, { text: note, tone: result.ok ? 'warning' : 'danger' });
-    if (result.ok) await follow({ upgradeId: result.upgradeId, platform: origin.platform, channel: origin.channel, role: 'origin' });
+    if (result.ok) await follower.follow({ upgradeId: result.upgradeId, platform: origin.platform, channel: origin.channel, role: 'origin' });
   }
 
   function requesterOf(event: CommandEvent): Requester {
     return { platform: event.platform, userId: event.userId, ...(event.userName ? { displayName: event.userName } : {}) };
-  }
-
-  function environmentOf(command: Command): string | undefined {
-    const named = 'environment' in command ? command.environment : undefined;
-    if (named !== undefined) return named;
-    if (!['upgrade', 'rollback', 'version', 'check', 'backup', 'doctor', 'history'].includes(command.kind)) return undefined;
-    try {
-      return selectEnvironment(config, undefined).name;
-    } catch {
-      return undefined;
-    }
   }
 
   async function handleCommand(event: CommandEvent): Promise<CommandOutcome> {
@@ -140,7 +101,7 @@ export function createBot(deps: BotDeps): Bot {
       return { status: 'invalid', message: parsed.message };
     }
     const command = parsed.command;
-    const environment = environmentOf(command);
+    const environment = environmentOf(command, config);
     const actor = { platform: event.platform, userId: event.userId, ...(event.groups ? { groups: event.groups } : {}) };
     const verdict = authorize(command, actor, config.authorization, environment);
     const requester = requesterOf(event);
@@ -164,7 +125,7 @@ export function createBot(deps: BotDeps): Bot {
             await event.replyPrivately(result.message);
             return { status: result.code === 'NOT_AUTHORIZED' ? 'refused' : 'invalid', message: result.message };
           }
-          await follow({ upgradeId: result.upgradeId, ...where, role: 'origin' });
+          await follower.follow({ upgradeId: result.upgradeId, ...where, role: 'origin' });
           return { status: 'started', upgradeId: result.upgradeId, dryRun: command.dryRun };
         }
         case 'cancel': {
@@ -177,13 +138,12 @@ export function createBot(deps: BotDeps): Bot {
           return { status: 'answered' };
         case 'schedule': {
           const reply = deps.scheduleCommands ? await deps.scheduleCommands(command, requester) : 'no upgrades are scheduled (scheduling is not enabled)';
-          await post(where, reply);
+          await adapters.get(where.platform)?.post(where, { text: reply });
           return { status: 'answered' };
         }
         default: {
           const message = await deps.queries.run(command, environment);
-          const adapter = adapters.get(event.platform);
-          if (adapter) await adapter.post(where, message);
+          await adapters.get(event.platform)?.post(where, message);
           return { status: 'answered' };
         }
       }
@@ -195,22 +155,19 @@ export function createBot(deps: BotDeps): Bot {
     }
   }
 
-  async function post(where: { platform: Platform; channel: string }, text: string): Promise<void> {
-    await adapters.get(where.platform)?.post(where, { text });
-  }
-
   async function handleReaction(event: ReactionEvent): Promise<void> {
-    const upgradeId = await threads.upgradeOf(event.platform, event.channel, event.message);
-    if (upgradeId === null) return;
-    const { approve, reject } = config.approvals.reactions;
-    const decision = approve.includes(event.reaction) ? 'approve' : reject.includes(event.reaction) ? 'reject' : undefined;
+    const decision = reactionDecision(event.reaction, config.approvals.reactions);
     if (decision === undefined) return;
-    const result = await engine.decide(upgradeId, {
+    const binding = await threads.bindingOf(event.platform, event.channel, event.message);
+    if (binding === null) return;
+    // Bound to the plan the message showed: if the upgrade's plan is another one now, it does not count.
+    const result = await engine.decide(binding.upgradeId, {
       platform: event.platform, userId: event.userId, decision,
       ...(event.userName ? { displayName: event.userName } : {}),
       ...(event.groups ? { groups: event.groups } : {}),
+      ...(binding.planHash ? { planHash: binding.planHash } : {}),
     });
-    logger.info({ upgradeId, user: event.userId, platform: event.platform, decision, counted: result.counted, reason: result.reason }, 'reaction');
+    logger.info({ upgradeId: binding.upgradeId, user: event.userId, platform: event.platform, decision, counted: result.counted, reason: result.reason }, 'reaction');
   }
 
   return {
@@ -219,21 +176,19 @@ export function createBot(deps: BotDeps): Bot {
     async start() {
       for (const adapter of adapters.values()) {
         adapter.onCommand(async (event) => { await handleCommand(event); });
-        adapter.onReaction(handleReaction);
+        adapter.onReaction(async (event) => {
+          await handleReaction(event).catch((error: unknown) => logger.warn({ err: error, platform: event.platform }, 'handling a reaction failed'));
+        });
       }
       await Promise.all([...adapters.values()].map((adapter) => adapter.start()));
       // A restarted gateway picks its threads up again: replayed events edit the saved messages.
       for (const upgradeId of await threads.activeUpgrades()) {
-        for (const record of await threads.list(upgradeId)) await follow(record, record.refs);
+        for (const record of await threads.list(upgradeId)) await follower.follow(record, record.refs);
       }
     },
-    async flush(upgradeId) {
-      const selected = [...publishers.entries()].filter(([key]) => upgradeId === undefined || key.startsWith(`${upgradeId}|`));
-      await Promise.all(selected.map(([, publisher]) => publisher.flush()));
-    },
+    flush: (upgradeId) => follower.flush(upgradeId),
     async stop() {
-      for (const unsubscribe of subscriptions.splice(0)) unsubscribe();
-      await Promise.all([...publishers.values()].map((publisher) => publisher.flush().catch(() => undefined)));
+      await follower.stop();
       await Promise.all([...adapters.values()].map((adapter) => adapter.stop()));
     },
   };

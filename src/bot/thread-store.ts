@@ -14,7 +14,22 @@ export interface ThreadRecord {
   refs: Record<string, MessageRef>;
 }
 
+/** What a posted message belongs to: its upgrade, its slot in the thread, and the plan it showed. */
+export interface MessageBinding {
+  upgradeId: string;
+  /** The thread message key (`plan`, `gate:<id>`…); absent for a linked message outside a thread. */
+  key?: string;
+  /** The hash of the plan the message showed; an approval given on it counts for that plan only. */
+  planHash?: string;
+}
+
 const THIRTY_DAYS = 30 * 24 * 3600;
+
+function parseBinding(raw: string): MessageBinding {
+  // Bindings written before the plan hash was kept are the bare upgrade id.
+  if (!raw.startsWith('{')) return { upgradeId: raw };
+  return JSON.parse(raw) as MessageBinding;
+}
 
 export class ThreadStore {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
@@ -43,8 +58,8 @@ export class ThreadStore {
     return full;
   }
 
-  /** Saves a posted message so reactions on it reach the upgrade. */
-  async addRef(upgradeId: string, key: string, ref: MessageRef): Promise<void> {
+  /** Saves a posted message so reactions on it reach the upgrade (bound to the plan it shows). */
+  async addRef(upgradeId: string, key: string, ref: MessageRef, planHash?: string): Promise<void> {
     const field = `${ref.platform}:${ref.channel}`;
     const raw = await this.redis.hget(this.threadsKey(upgradeId), field);
     if (raw === null) return;
@@ -52,8 +67,13 @@ export class ThreadStore {
     record.refs[key] = ref;
     await this.redis.multi()
       .hset(this.threadsKey(upgradeId), field, JSON.stringify(record))
-      .set(this.messageKey(ref.platform, ref.channel, ref.message), upgradeId, 'EX', THIRTY_DAYS)
+      .set(this.messageKey(ref.platform, ref.channel, ref.message), JSON.stringify(binding(upgradeId, key, planHash)), 'EX', THIRTY_DAYS)
       .exec();
+  }
+
+  /** The message was edited to show another plan: approvals on it now count for that one. */
+  async rebind(upgradeId: string, key: string, ref: MessageRef, planHash: string | undefined): Promise<void> {
+    await this.redis.set(this.messageKey(ref.platform, ref.channel, ref.message), JSON.stringify(binding(upgradeId, key, planHash)), 'EX', THIRTY_DAYS);
   }
 
   async get(upgradeId: string, platform: Platform, channel: string): Promise<ThreadRecord | null> {
@@ -66,14 +86,23 @@ export class ThreadStore {
     return Object.values(all).map((raw) => JSON.parse(raw) as ThreadRecord);
   }
 
-  /** The upgrade a message belongs to (any message of its threads, on any platform). */
-  async upgradeOf(platform: Platform, channel: string, message: string): Promise<string | null> {
-    return this.redis.get(this.messageKey(platform, channel, message));
+  /** What a message belongs to (any message of an upgrade's threads, on any platform). */
+  async bindingOf(platform: Platform, channel: string, message: string): Promise<MessageBinding | null> {
+    const raw = await this.redis.get(this.messageKey(platform, channel, message));
+    return raw === null ? null : parseBinding(raw);
   }
 
-  /** Also lets reactions on a message that is not part of a thread (an announcement) find the upgrade. */
-  async linkMessage(platform: Platform, channel: string, message: string, upgradeId: string): Promise<void> {
-    await this.redis.set(this.messageKey(platform, channel, message), upgradeId, 'EX', THIRTY_DAYS);
+  /** The upgrade a message belongs to. */
+  async upgradeOf(platform: Platform, channel: string, message: string): Promise<string | null> {
+    return (await this.bindingOf(platform, channel, message))?.upgradeId ?? null;
+  }
+
+  /**
+   * Also lets reactions on a message that is not part of a thread (an announcement) find the
+   * upgrade; `planHash` is the plan that message showed.
+   */
+  async linkMessage(platform: Platform, channel: string, message: string, upgradeId: string, planHash?: string): Promise<void> {
+    await this.redis.set(this.messageKey(platform, channel, message), JSON.stringify(binding(upgradeId, undefined, planHash)), 'EX', THIRTY_DAYS);
   }
 
   async activeUpgrades(): Promise<string[]> {
@@ -83,4 +112,8 @@ export class ThreadStore {
   async finish(upgradeId: string): Promise<void> {
     await this.redis.srem(this.activeKey(), upgradeId);
   }
+}
+
+function binding(upgradeId: string, key: string | undefined, planHash: string | undefined): MessageBinding {
+  return { upgradeId, ...(key === undefined ? {} : { key }), ...(planHash === undefined ? {} : { planHash }) };
 }

@@ -21,9 +21,17 @@ export function threadMessages(state: ThreadState, options: RenderOptions = {}):
   for (const gate of state.gates) {
     if (gate.status !== 'pending') messages.push({ key: `gate:${gate.id}`, message: renderApprovalRequest(gate, state, options) });
   }
+  const said = new Set<string>();
   state.notes.forEach((note, index) => {
     // Info logs belong in the audit log, not in everyone's notifications.
     if (note.kind === 'log' && note.level === 'info') return;
+    if (note.kind === 'approval') {
+      // The same person reacting again (or with another approve emoji) is said once per gate.
+      const { platform, userId, decision } = note.approval;
+      const what = JSON.stringify([note.gateId, platform, userId, decision, note.counted, note.note ?? '']);
+      if (said.has(what)) return;
+      said.add(what);
+    }
     messages.push({ key: `note:${index}`, message: renderNote(note) });
   });
   if (state.finished !== undefined) messages.push({ key: 'report', message: renderReport(state) });
