@@ -1,0 +1,49 @@
+/**
+ * Glue for the chat gateway (src/bot): an Announcer over the chat adapters, and the
+ * `schedule` / `scheduleCommands` functions in the shape BotDeps takes.
+ */
+import type { ChatAdapter } from '../chat/types.js';
+import type { Command } from '../commands/types.js';
+import type { ClawopsConfig } from '../config/schema.js';
+import type { Requester } from '../jobs/events.js';
+import { renderAnnouncement, renderScheduleList } from './announce.js';
+import type { Scheduler } from './scheduler.js';
+import type { AnnouncementPost, Announcer } from './types.js';
+
+/** Posts each announcement to `chat.<platform>.announceChannel` of every connected platform that has one. */
+export function createChatAnnouncer(adapters: readonly ChatAdapter[], config: ClawopsConfig, onError?: (error: unknown, platform: string) => void): Announcer {
+  const channelOf = (platform: ChatAdapter['platform']) =>
+    platform === 'slack' ? config.chat.slack?.announceChannel : platform === 'discord' ? config.chat.discord?.announceChannel : 'terminal';
+  return {
+    async announce(kind, schedule, extra) {
+      const message = renderAnnouncement(kind, schedule, config.schedule.timezone, extra, { reactions: config.approvals.reactions });
+      const posts: AnnouncementPost[] = [];
+      for (const adapter of adapters) {
+        const channel = channelOf(adapter.platform);
+        if (channel === undefined) continue;
+        try {
+          const ref = await adapter.post({ platform: adapter.platform, channel }, message);
+          posts.push({ platform: ref.platform, channel: ref.channel, message: ref.message });
+        } catch (error) {
+          // One platform down must not lose the announcement on the others.
+          onError?.(error, adapter.platform);
+        }
+      }
+      return posts;
+    },
+  };
+}
+
+/** `BotDeps.schedule` and `BotDeps.scheduleCommands`, answering in text. */
+export function scheduleBotHooks(scheduler: Scheduler, config: ClawopsConfig) {
+  return {
+    async schedule(command: Extract<Command, { kind: 'upgrade' }>, requester: Requester): Promise<string> {
+      const result = await scheduler.schedule(command, requester);
+      return result.message;
+    },
+    async scheduleCommands(command: Extract<Command, { kind: 'schedule' }>, requester: Requester): Promise<string> {
+      if (command.action === 'list') return renderScheduleList(await scheduler.list(), config.schedule.timezone);
+      return (await scheduler.cancel(command.id, requester)).message;
+    },
+  };
+}
