@@ -10,7 +10,7 @@ import { collectFacts, type ChangelogSource } from '../jobs/collect-facts.js';
 import type { Planner } from '../jobs/engine.js';
 import { toRemoteTarget } from '../jobs/targets.js';
 import type { RemoteShell } from '../remote/types.js';
-import { buildPlan, buildRollbackPlan, fillTemplate, selectEnvironment } from '../runbook/index.js';
+import { buildPlan, buildRollbackPlan, fillTemplate, releaseBinary, runbookCommand, selectEnvironment } from '../runbook/index.js';
 import { stagingEnvironments } from '../runbook/select.js';
 import type { HostFacts, RollbackRecord } from '../runbook/types.js';
 import type { HistoryEntry } from '../audit/store.js';
@@ -50,7 +50,9 @@ export function createPlanner(deps: PlannerDeps): Planner {
         const changelogs = from !== null && semver.gt(targetVersion, from) ? await source(from, targetVersion, signal) : {};
         return buildPlan(command, config, { ...base, targetVersion, changelogs });
       }
-      const record = await deps.lastUpgrade?.(envName) ?? null;
+      const recorded = await deps.lastUpgrade?.(envName) ?? null;
+      const record = recorded && !recorded.schemaChanged && await schemaMovedOnAnyHost(shell, config, env.hosts, recorded)
+        ? { ...recorded, schemaChanged: true } : recorded;
       const previous = command.toVersion ?? (record?.fromVersions ? lowestVersion(Object.values(record.fromVersions)) : null);
       if (previous === null) throw new ClawopsError('PLAN_INVALID', `no earlier upgrade of ${envName} is recorded; say which version to go back to: rollback ${envName} --to <version>`);
       return buildRollbackPlan(command, config, {
@@ -119,4 +121,27 @@ export function lastUpgradeFromHistory(history: (environment: string) => Promise
     }
     return null;
   };
+}
+
+/**
+ * Whether the upgrade moved the data schema forward, asked the real way: the OLD release's
+ * `database preflight` on the live state refuses it (an older build will not start on a newer
+ * schema, so rolling back then means restoring the pre-upgrade backup).
+ */
+async function schemaMovedOnAnyHost(shell: RemoteShell, config: ClawopsConfig, hosts: readonly HostConfig[], record: RollbackRecord): Promise<boolean> {
+  const answers = await Promise.all(hosts.map(async (host) => {
+    const from = record.fromVersions?.[host.name];
+    if (from === undefined || from === record.toVersion) return false;
+    const argv = runbookCommand(config, 'databasePreflight', { stateDir: host.stateDir }, [releaseBinary(host, from)]);
+    const result = await shell.run(toRemoteTarget(host), argv, { timeoutMs: config.runbook.timeouts.commandSeconds * 1000 }).catch(() => null);
+    if (result === null) return false;
+    if (result.exitCode === 78) return true;
+    try {
+      const status = (JSON.parse(result.stdout) as { status?: unknown }).status;
+      return status === 'incompatible' || status === 'schema-newer';
+    } catch {
+      return /newer than this build|incompatible/i.test(`${result.stdout}\n${result.stderr}`);
+    }
+  }));
+  return answers.some(Boolean);
 }

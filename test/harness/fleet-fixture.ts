@@ -13,10 +13,8 @@ import { lastUpgradeFromHistory, createPlanner } from '../../src/bot/planner.js'
 import { configSchema, type ClawopsConfig } from '../../src/config/schema.js';
 import { createEngine, type Engine } from '../../src/jobs/engine.js';
 import type { Requester } from '../../src/jobs/events.js';
-import { toRemoteTarget } from '../../src/jobs/targets.js';
 import { createSshShell } from '../../src/remote/ssh-shell.js';
 import type { RemoteShell } from '../../src/remote/types.js';
-import type { RollbackRecord } from '../../src/runbook/types.js';
 import { quietLogger } from '../jobs/fixtures.js';
 import { record, type EventLog } from '../jobs/engine-harness.js';
 import { startHosts, type HostConfigInput, type StrategyInput, type TestFleet, type TestHost } from './hosts.js';
@@ -117,31 +115,6 @@ export function fleetConfigInput(hosts: readonly TestHost[], options: Pick<Upgra
   };
 }
 
-/**
- * The record a rollback plans from: the audit's last upgrade, plus whether its data schema moved
- * forward, asked of the hosts the real way: the old release's `database preflight` on the live
- * state says `incompatible` once the new build migrated it.
- */
-function lastUpgradeWithSchema(engine: () => Engine, config: ClawopsConfig, shell: RemoteShell): (environment: string) => Promise<RollbackRecord | null> {
-  const fromHistory = lastUpgradeFromHistory((environment) => engine().audit.listHistory(environment, 20));
-  return async (environment) => {
-    const found = await fromHistory(environment);
-    if (!found?.fromVersions) return found;
-    const hosts = config.environments[environment]?.hosts ?? [];
-    const moved = await Promise.all(hosts.map(async (host) => {
-      const from = found.fromVersions?.[host.name];
-      if (from === undefined) return false;
-      const result = await shell.run(toRemoteTarget(host), [`${host.releasesDir}/${from}/bin/openclaw`, 'database', 'preflight', `${host.stateDir}/state/openclaw.sqlite`, '--json'], { timeoutMs: 30_000 });
-      try {
-        return (JSON.parse(result.stdout) as { status?: string }).status === 'incompatible';
-      } catch {
-        return false;
-      }
-    }));
-    return moved.some(Boolean) ? { ...found, schemaChanged: true } : found;
-  };
-}
-
 export async function startUpgradeFleet(options: UpgradeFleetOptions): Promise<UpgradeFleet> {
   const shell = createSshShell();
   let redis: RedisServer | undefined;
@@ -173,7 +146,7 @@ export async function startUpgradeFleet(options: UpgradeFleetOptions): Promise<U
     const config = configSchema.parse(configInput);
     engine = await createEngine({
       config, shell, logger: quietLogger(),
-      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeWithSchema(() => engine as Engine, config, shell) }),
+      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeFromHistory((environment) => (engine as Engine).audit.listHistory(environment, 20)) }),
       worker: options.worker ?? true,
     });
     const ready: Engine = engine;
