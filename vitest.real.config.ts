@@ -12,7 +12,9 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 600_000,
     pool: 'forks',
-    // Two files at once: at most three gateways run together (blue, green, pm2).
-    maxWorkers: 2,
+    // One file at a time: real gateways start CPU-bound (4–12 s alone on 2 cores); two files at
+    // once next to other work stretched a start to 95 s and saved only ~20 s in total.
+    fileParallelism: false,
+    maxWorkers: 1,
   },
 });

@@ -14,7 +14,7 @@ import { pm2Jlist, pm2Kill } from '../harness/pm2.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { ensureRealCache, REAL_FROM, REAL_TO, startRealFleet, type RealFleet } from '../harness/real-openclaw.js';
 import { APPROVALS, runToEnd, startRealEngine, stepIds } from './engine-run.js';
-import { absolute, configureGateway, currentTarget, hostJson, installedReleases, installRelease, linkCurrent, must, operatorHost, runningVersion, startUnderPm2, waitReady, type OperatorHost } from './operator.js';
+import { absolute, configureGateway, explained, currentTarget, hostJson, installedReleases, installRelease, linkCurrent, must, operatorHost, runningVersion, startUnderPm2, waitReady, type OperatorHost } from './operator.js';
 import { report } from './report.js';
 
 const ENV = 'production';
@@ -45,7 +45,7 @@ beforeAll(async () => {
       },
     },
     approvals: APPROVALS,
-    runbook: { timeouts: { readySeconds: 120 }, watch: { minutes: 0.1, intervalSeconds: 2 } },
+    runbook: { timeouts: { readySeconds: 300 }, watch: { minutes: 0.1, intervalSeconds: 2 } },
     redis: { url: redis.url, prefix: 'real-bg' },
   });
   op = operatorHost(real.shell, config, config.environments[ENV]?.hosts[0] as HostConfig, host.target);
@@ -55,7 +55,7 @@ beforeAll(async () => {
   await linkCurrent(op, REAL_FROM);
   await configureGateway(op, BLUE.stateDir);
   await startUnderPm2(op, { name: BLUE.app, script: `${op.host.releasesDir}/${REAL_FROM}/bin/openclaw`, port: BLUE.port, stateDir: BLUE.stateDir });
-  const readyMs = await waitReady(op, BLUE.port, BLUE.app);
+  const readyMs = await explained(op, () => waitReady(op, BLUE.port, BLUE.app));
   report('blue-green', { 'operator install (offline from cache)': installMs, 'blue start until ready': readyMs });
   engine = await startRealEngine(config, real.shell);
 }, 600_000);
@@ -121,7 +121,7 @@ test('blue is real OpenClaw 2026.9.1 and answers through nginx', async () => {
 });
 
 test('upgrade to 2026.9.2: green starts on a restored copy of blue\'s state, traffic moves with no failed request, blue is stopped and kept', async () => {
-  const { run, traffic } = await polled(() => runToEnd(engine, { kind: 'upgrade', version: REAL_TO, environment: ENV, dryRun: false, skipStaging: false }, 600_000));
+  const { run, traffic } = await polled(() => explained(op, () => runToEnd(engine, { kind: 'upgrade', version: REAL_TO, environment: ENV, dryRun: false, skipStaging: false }, 600_000)));
   const name = op.host.name;
   expect(run.plan.gates.map((gate) => gate.id)).toEqual([`${name}:switch-traffic`]);
   expect(stepIds(run.plan)).toEqual(expect.arrayContaining([`${name}:backup`, `${name}:install`, `${name}:restore-extract`, `${name}:state-swap`, `${name}:idle-start`, `${name}:nginx-reload`, `${name}:old-stop`]));
@@ -144,7 +144,7 @@ test('upgrade to 2026.9.2: green starts on a restored copy of blue\'s state, tra
 }, 660_000);
 
 test('rollback: blue 2026.9.1 starts again on its kept state, traffic moves back with no failed request', async () => {
-  const { run, traffic } = await polled(() => runToEnd(engine, { kind: 'rollback', environment: ENV, dryRun: false }, 600_000));
+  const { run, traffic } = await polled(() => explained(op, () => runToEnd(engine, { kind: 'rollback', environment: ENV, dryRun: false }, 600_000)));
   const name = op.host.name;
   expect(run.plan.toVersion).toBe(REAL_FROM);
   expect(stepIds(run.plan)).not.toContain(`${name}:install`);

@@ -51,13 +51,13 @@ export async function linkCurrent(op: OperatorHost, version: string): Promise<vo
 
 /**
  * An operator's gateway is configured: `gateway.mode local` (without it `gateway run` refuses
- * to start: "Missing config") and a log file in the host's own home instead of the shared /tmp/openclaw.
+ * to start: "Missing config") and a log file in the host's own home. Written as the file an
+ * operator edits: `openclaw config set` would log to the machine-wide /tmp/openclaw first.
  */
 export async function configureGateway(op: OperatorHost, stateDir: string): Promise<void> {
-  const binary = releaseBinary(op.host, 'current');
-  const env = { OPENCLAW_STATE_DIR: stateDir };
-  await must(op, [binary, 'config', 'set', 'gateway.mode', 'local'], 'openclaw config set gateway.mode local', { env });
-  await must(op, [binary, 'config', 'set', 'logging.file', `${HOME}/openclaw-gateway.log`], 'openclaw config set logging.file', { env });
+  const config = { gateway: { mode: 'local' }, logging: { file: `${HOME}/openclaw-gateway.log` } };
+  await op.shell.writeFile(op.target, `${absolute(stateDir)}/openclaw.json`, `${JSON.stringify(config, null, 2)}\n`);
+  await must(op, ['chmod', '700', absolute(stateDir)], 'chmod the state dir');
 }
 
 /** Starts the gateway under PM2 from an ecosystem file, the way DESIGN §2 found working. */
@@ -86,7 +86,7 @@ export async function hostJson(op: OperatorHost, url: string): Promise<Record<st
 }
 
 /** Polls `/readyz` from inside the host until `{"ready":true}`; on timeout the error carries PM2's last log lines. */
-export async function waitReady(op: OperatorHost, port: number, app: string, timeoutMs = 120_000): Promise<number> {
+export async function waitReady(op: OperatorHost, port: number, app: string, timeoutMs = 300_000): Promise<number> {
   const started = Date.now();
   for (;;) {
     const body = await hostJson(op, `http://127.0.0.1:${port}/readyz`);
@@ -121,4 +121,26 @@ export async function currentTarget(op: OperatorHost): Promise<string> {
 export async function installedReleases(op: OperatorHost): Promise<string[]> {
   const out = await must(op, ['ls', '-1', op.host.releasesDir], 'listing releases');
   return out.stdout.split('\n').map((line) => line.trim()).filter((line) => /^\d+\.\d+\.\d+$/.test(line)).sort();
+}
+
+/** PM2's view and the gateway log's tail: appended to a failure so it explains itself. */
+export async function diagnostics(op: OperatorHost): Promise<string> {
+  const jlist = await pm2(op.shell, op.target, ['jlist']).catch((error: unknown) => ({ stdout: String(error), stderr: '' }));
+  let apps = jlist.stdout.trim();
+  try {
+    const list = JSON.parse(apps.slice(apps.indexOf('['))) as Array<{ name: string; pid: number; pm2_env?: { status?: string; restart_time?: number; pm_exec_path?: string } }>;
+    apps = list.map((app) => `${app.name} pid ${app.pid} ${app.pm2_env?.status ?? '?'} restarts ${app.pm2_env?.restart_time ?? '?'} ${app.pm2_env?.pm_exec_path ?? ''}`).join('\n');
+  } catch { /* keep the raw output */ }
+  const log = await op.shell.run(op.target, ['tail', '-n', '40', `${HOME}/openclaw-gateway.log`], { timeoutMs: 10_000 });
+  return `--- pm2 on ${op.host.name}:\n${apps}\n--- ${HOME}/openclaw-gateway.log (tail):\n${log.stdout}${log.stderr}`;
+}
+
+/** Runs `body`; a failure gets the host's diagnostics appended. */
+export async function explained<T>(op: OperatorHost, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message}\n${await diagnostics(op).catch((failure: unknown) => `(no diagnostics: ${String(failure)})`)}`, { cause: error });
+  }
 }

@@ -11,7 +11,7 @@ import { startRedis, type RedisServer } from '../harness/redis.js';
 import { ensureRealCache, REAL_FROM, REAL_TO, startRealFleet, type RealFleet } from '../harness/real-openclaw.js';
 import { pm2Jlist, pm2Kill } from '../harness/pm2.js';
 import { APPROVALS, runToEnd, startRealEngine, stepIds } from './engine-run.js';
-import { configureGateway, currentTarget, hostJson, installedReleases, installRelease, linkCurrent, must, operatorHost, runningVersion, startUnderPm2, waitReady, type OperatorHost } from './operator.js';
+import { configureGateway, explained, currentTarget, hostJson, installedReleases, installRelease, linkCurrent, must, operatorHost, runningVersion, startUnderPm2, waitReady, type OperatorHost } from './operator.js';
 import { report } from './report.js';
 
 const PORT = 18789;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   config = configSchema.parse({
     environments: { [ENV]: { hosts: [host.hostConfig({ kind: 'pm2', port: PORT }, { env: real.hostEnv })] } },
     approvals: APPROVALS,
-    runbook: { timeouts: { readySeconds: 120 }, watch: { minutes: 0.1, intervalSeconds: 2 } },
+    runbook: { timeouts: { readySeconds: 300 }, watch: { minutes: 0.1, intervalSeconds: 2 } },
     redis: { url: redis.url, prefix: 'real-pm2' },
   });
   op = operatorHost(real.shell, config, config.environments[ENV]?.hosts[0] as HostConfig, host.target);
@@ -40,7 +40,7 @@ beforeAll(async () => {
   await linkCurrent(op, REAL_FROM);
   await configureGateway(op, op.host.stateDir);
   await startUnderPm2(op, { name: 'openclaw', script: `${op.host.releasesDir}/current/bin/openclaw`, port: PORT, stateDir: op.host.stateDir });
-  const readyMs = await waitReady(op, PORT, 'openclaw');
+  const readyMs = await explained(op, () => waitReady(op, PORT, 'openclaw'));
   report('pm2', { 'operator install (offline from cache)': installMs, 'first start until ready': readyMs });
   engine = await startRealEngine(config, real.shell);
 }, 600_000);
@@ -59,7 +59,7 @@ test('the gateway the operator started is real OpenClaw 2026.9.1, live and ready
 });
 
 test('upgrade 2026.9.1 → 2026.9.2 with the default profile: backup, side-by-side install, switch, reload, healthy on 2026.9.2', async () => {
-  const run = await runToEnd(engine, { kind: 'upgrade', version: REAL_TO, environment: ENV, dryRun: false, skipStaging: false }, 600_000);
+  const run = await explained(op, () => runToEnd(engine, { kind: 'upgrade', version: REAL_TO, environment: ENV, dryRun: false, skipStaging: false }, 600_000));
   const name = op.host.name;
   expect(stepIds(run.plan)).toEqual(expect.arrayContaining([`${name}:backup`, `${name}:backup-verify`, `${name}:install`, `${name}:switch`, `${name}:reload`, `${name}:ready`, `${name}:health-version`]));
   expect(run.plan.fromVersions).toEqual({ [name]: REAL_FROM });
@@ -73,11 +73,11 @@ test('upgrade 2026.9.1 → 2026.9.2 with the default profile: backup, side-by-si
   await must(op, ['test', '-s', `${op.host.backupDir}/openclaw-pre-upgrade-${run.upgradeId}-${name}.tar.gz`], 'the pre-upgrade backup exists');
   const [app] = (await pm2Jlist(real.shell, op.target)).filter((entry) => entry.name === 'openclaw');
   expect(app).toMatchObject({ status: 'online', execMode: 'fork_mode' });
-  report('pm2', { 'upgrade (engine, total)': run.ms, ...prefixed('upgrade', run.stepMs) });
+  report('pm2', { 'upgrade (engine, total)': run.ms, ...prefixed('upgrade', run.stepMs) }, [`PM2 restarts of the app after the upgrade: ${app?.restarts ?? '?'}`]);
 }, 660_000);
 
 test('rollback switches back to 2026.9.1, still installed side by side (no reinstall), healthy', async () => {
-  const run = await runToEnd(engine, { kind: 'rollback', environment: ENV, dryRun: false }, 600_000);
+  const run = await explained(op, () => runToEnd(engine, { kind: 'rollback', environment: ENV, dryRun: false }, 600_000));
   const name = op.host.name;
   expect(run.plan.gates.map((gate) => gate.reason)).toEqual(['rollback']);
   expect(stepIds(run.plan)).not.toContain(`${name}:install`);
