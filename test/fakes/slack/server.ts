@@ -17,6 +17,8 @@ export interface SlackCall {
   at: number;
   /** performance.now() on arrival, for latency measured in the same process (benchmarks). */
   hrAt: number;
+  /** What the fake answered (e.g. the `ts` of a posted message). */
+  response?: Record<string, unknown>;
 }
 
 export interface FakeUserGroup {
@@ -129,8 +131,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return;
     }
     const method = url.pathname.slice('/api/'.length);
-    record({ method, args, ...(token === undefined ? {} : { token }), at: Date.now(), hrAt: performance.now() });
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer(method, args)));
+    const call: SlackCall = { method, args, ...(token === undefined ? {} : { token }), at: Date.now(), hrAt: performance.now() };
+    call.response = answer(method, args);
+    record(call);
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(call.response));
   }
 
   const server = createServer((request, response) => {
