@@ -16,6 +16,10 @@ import { ThreadStore } from '../bot/thread-store.js';
 import { createQueryService } from '../bot/queries.js';
 import type { ChatAdapter } from '../chat/types.js';
 import { AuditStore } from '../audit/store.js';
+import { createScheduler, type Scheduler } from '../schedule/scheduler.js';
+import { createChatAnnouncer, scheduleBotHooks } from '../schedule/bot-hooks.js';
+import { createTrafficSampler, parseStubStatus, startTrafficSampling, type CountReader } from '../schedule/traffic.js';
+import { toRemoteTarget } from '../jobs/targets.js';
 
 export interface RuntimeOptions {
   config: ClawopsConfig;
@@ -58,6 +62,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(options.gateTimeoutMs === undefined ? {} : { gateTimeoutMs: options.gateTimeoutMs }),
   });
   let bot: Bot | undefined;
+  let scheduler: Scheduler | undefined;
+  let sampling: { stop(): Promise<void> } | undefined;
   const adapters = options.adapters ?? [];
   if (adapters.length > 0) {
     const threads = new ThreadStore(redis, config.redis.prefix);
@@ -66,8 +72,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       changelogs: (cfg, host) => npmPackChangelogs(shell, cfg, host),
       activeUpgrades: () => threads.activeUpgrades(),
     });
+    const sampler = createTrafficSampler({ redis, prefix: config.redis.prefix, timezone: config.schedule.timezone, readCount: stubStatusReader(config, shell), logger });
+    scheduler = await createScheduler({ connection: redis, config, engine, announcer: createChatAnnouncer(adapters, config), logger, traffic: sampler });
+    if (Object.values(config.environments).some((env) => env.hosts.some((host) => host.trafficUrl))) {
+      sampling = await startTrafficSampling({ connection: redis, config, sampler, logger });
+    }
+    const hooks = scheduleBotHooks(scheduler, config);
+    const activeScheduler = scheduler;
     bot = createBot({
       adapters, engine, audit: engine.audit, config, threads, queries, logger,
+      schedule: hooks.schedule, scheduleCommands: hooks.scheduleCommands, scheduleReaction: (event) => activeScheduler.onReaction(event),
       ...(options.editIntervalMs === undefined ? {} : { editIntervalMs: options.editIntervalMs }),
     });
     await bot.start();
@@ -77,6 +91,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(bot ? { bot } : {}),
     async stop() {
       await bot?.stop();
+      await sampling?.stop();
+      await scheduler?.close();
       await engine.close();
       await shell.close();
       await redis.quit().catch(() => redis.disconnect());
@@ -100,4 +116,15 @@ export async function configuredAdapters(config: ClawopsConfig, logger: Logger):
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** Reads a host's nginx stub_status counter over SSH (curl on the host, so loopback-only status pages work). */
+function stubStatusReader(config: ClawopsConfig, shell: RemoteShell): CountReader {
+  return async (name, signal) => {
+    const host = Object.values(config.environments).flatMap((env) => env.hosts).find((candidate) => candidate.name === name);
+    if (!host?.trafficUrl) throw new ClawopsError('NOT_FOUND', `${name} has no trafficUrl`);
+    const result = await shell.run(toRemoteTarget(host), ['curl', '-fsS', '--max-time', '5', host.trafficUrl], { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+    if (result.exitCode !== 0) throw new ClawopsError('HEALTH_FAILED', `curl ${host.trafficUrl} on ${name} exited ${result.exitCode}`);
+    return parseStubStatus(result.stdout);
+  };
 }

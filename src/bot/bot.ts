@@ -30,6 +30,8 @@ export interface BotDeps {
   /** Scheduled upgrades (`--at`, `--window`); absent = refused with a message. */
   schedule?: (command: Extract<Command, { kind: 'upgrade' }>, requester: Requester, event: CommandEvent) => Promise<string>;
   scheduleCommands?: (command: Extract<Command, { kind: 'schedule' }>, requester: Requester) => Promise<string>;
+  /** Reactions on schedule announcements (🛑 postpone, ✅ approve in advance); `handled` ends the bot's own handling. */
+  scheduleReaction?: (event: ReactionEvent) => Promise<{ handled: boolean; note?: string }>;
   /** Minimum time between two edits of one chat message (rate limits). */
   editIntervalMs?: number;
 }
@@ -156,6 +158,11 @@ export function createBot(deps: BotDeps): Bot {
   }
 
   async function handleReaction(event: ReactionEvent): Promise<void> {
+    const scheduled = await deps.scheduleReaction?.(event);
+    if (scheduled?.handled) {
+      if (scheduled.note) await adapters.get(event.platform)?.post({ platform: event.platform, channel: event.channel, thread: event.message }, { text: scheduled.note });
+      return;
+    }
     const decision = reactionDecision(event.reaction, config.approvals.reactions);
     if (decision === undefined) return;
     const binding = await threads.bindingOf(event.platform, event.channel, event.message);

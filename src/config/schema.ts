@@ -101,6 +101,8 @@ export const hostSchema = z.strictObject({
   strategy: strategySchema,
   /** Base URL of the gateway as seen from the host itself (probed over SSH with curl). */
   healthUrl: httpUrl.optional(),
+  /** nginx `stub_status` URL as seen from the host: its request counter feeds the traffic histogram behind `--window auto`. */
+  trafficUrl: httpUrl.optional(),
   /** Where each OpenClaw version is installed side by side (`<releasesDir>/<version>`), and the `current` link. */
   releasesDir: absolutePath.default('~/.clawops/releases'),
   backupDir: absolutePath.default('~/.clawops/backups'),
