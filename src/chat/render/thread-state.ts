@@ -129,7 +129,9 @@ export function reduceThread(state: ThreadState, event: UpgradeEvent): ThreadSta
     case 'gate-approval': {
       const gate = findGate(next.gates, event.gateId);
       const decision = { approval: event.approval, counted: event.counted, ...withOptional({ note: event.note }) };
-      const approvers = event.counted && event.approval.decision === 'approve' ? [...gate.approvers, event.approval] : gate.approvers;
+      // Distinct people, as the engine tallies them: the same person approving twice counts once.
+      const again = gate.approvers.some((known) => known.platform === event.approval.platform && known.userId === event.approval.userId);
+      const approvers = event.counted && event.approval.decision === 'approve' && !again ? [...gate.approvers, event.approval] : gate.approvers;
       return {
         ...next,
         gates: patchGate(next.gates, event.gateId, { decisions: [...gate.decisions, decision], approvers }),
