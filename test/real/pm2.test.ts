@@ -63,6 +63,8 @@ test('upgrade 2026.9.1 → 2026.9.2 with the default profile: backup, side-by-si
   const name = op.host.name;
   expect(stepIds(run.plan)).toEqual(expect.arrayContaining([`${name}:backup`, `${name}:backup-verify`, `${name}:install`, `${name}:switch`, `${name}:reload`, `${name}:ready`, `${name}:health-version`]));
   expect(run.plan.fromVersions).toEqual({ [name]: REAL_FROM });
+  // The planner read 2026.9.2's real CHANGELOG.md through the host's npm (view + pack): it lists Doctor migrations.
+  expect(run.plan.changelog?.migrations.some((entry) => entry.startsWith(`${REAL_TO}: **Doctor upgrade settings:**`))).toBe(true);
 
   expect(await hostJson(op, `http://127.0.0.1:${PORT}/healthz`)).toMatchObject({ ok: true, status: 'live' });
   expect(await hostJson(op, `http://127.0.0.1:${PORT}/readyz`)).toMatchObject({ ready: true });
