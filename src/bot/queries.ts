@@ -57,9 +57,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       const { env, rows } = await perHost(environment, (host) => collectHostFacts(shell, host, config.runbook));
       return {
         title: `OpenClaw versions in ${env}`, text: '',
-        lines: rows.map(({ host, value, error }) => value
-          ? `${host.name}: ${value.currentVersion ?? 'not installed'}${value.installedVersions.length ? ` (installed side by side: ${value.installedVersions.join(', ')})` : ''}`
-          : `${host.name}: ⚠️ ${error}`),
+        lines: rows.map(({ host, value, error }) => versionLine(host.name, value, error)),
       };
     },
 
@@ -166,6 +164,14 @@ function lastLines(text: string): string {
   return trimmed.length > EXCERPT ? `…${trimmed.slice(-EXCERPT)}` : trimmed || '(no output)';
 }
 
+/** One host's line of `version`: what runs, what else is installed side by side, or why it could not tell. */
+export function versionLine(host: string, facts: { currentVersion: string | null; installedVersions: readonly string[] } | undefined, error?: string): string {
+  if (facts === undefined) return `${host}: ⚠️ ${error ?? 'no answer'}`;
+  const others = facts.installedVersions.filter((version) => version !== facts.currentVersion);
+  return `${host}: ${facts.currentVersion ?? 'not installed'}${others.length ? ` (installed side by side: ${others.join(', ')})` : ''}`;
+}
+
+/** One line of `history`: an upgrade with its versions and outcome, or a refused command. */
 export function historyLine(entry: HistoryEntry): string {
   if (entry.type === 'refusal') return `${entry.at} refused: "${entry.command}" from ${entry.requester.displayName ?? entry.requester.userId}: ${entry.message}`;
   const from = [...new Set(Object.values(entry.fromVersions))].join('/');

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { historyLine, versionLine } from '../../../src/bot/queries.js';
+import type { RefusalRecord, UpgradeRecord } from '../../../src/audit/store.js';
+
+describe('versionLine', () => {
+  it('names the running version and the others installed side by side', () => {
+    expect(versionLine('prod-1', { currentVersion: '1.3.0', installedVersions: ['1.2.0', '1.3.0'] })).toBe('prod-1: 1.3.0 (installed side by side: 1.2.0)');
+    expect(versionLine('prod-1', { currentVersion: '1.3.0', installedVersions: ['1.3.0'] })).toBe('prod-1: 1.3.0');
+  });
+
+  it('says when nothing runs, or why the host could not tell', () => {
+    expect(versionLine('new-1', { currentVersion: null, installedVersions: [] })).toBe('new-1: not installed');
+    expect(versionLine('gone-1', undefined, 'connection refused')).toBe('gone-1: ⚠️ connection refused');
+  });
+});
+
+describe('historyLine', () => {
+  const upgrade: UpgradeRecord = {
+    type: 'upgrade', upgradeId: 'up-1', kind: 'upgrade', environment: 'production',
+    requester: { platform: 'slack', userId: 'U1', displayName: 'alice' }, requestedAt: '2026-05-01T10:00:00.000Z',
+    toVersion: '1.3.0', fromVersions: { a: '1.2.0', b: '1.2.0' }, strategy: 'blue-green', planHash: 'h', steps: [], gates: [], approvals: [],
+  };
+
+  it('shows an upgrade with its distinct from-versions, who asked and how it ended', () => {
+    expect(historyLine({ ...upgrade, outcome: 'succeeded' })).toBe('2026-05-01T10:00:00.000Z up-1: upgrade production 1.2.0 → 1.3.0 (blue-green) by alice: succeeded');
+    expect(historyLine({ ...upgrade, fromVersions: { a: '1.1.0', b: '1.2.0' }, requester: { platform: 'discord', userId: '42' } }))
+      .toBe('2026-05-01T10:00:00.000Z up-1: upgrade production 1.1.0/1.2.0 → 1.3.0 (blue-green) by 42: running');
+  });
+
+  it('shows a refused command with the reason', () => {
+    const refusal: RefusalRecord = { type: 'refusal', id: 'r1', at: '2026-05-01T09:00:00.000Z', requester: { platform: 'slack', userId: 'U9' }, command: 'upgrade 1.3.0', code: 'NOT_AUTHORIZED', message: 'you may not run upgrade in production' };
+    expect(historyLine(refusal)).toBe('2026-05-01T09:00:00.000Z refused: "upgrade 1.3.0" from U9: you may not run upgrade in production');
+  });
+});
