@@ -8,11 +8,15 @@ import type { Requester } from './events.js';
 
 export const UPGRADE_QUEUE = 'upgrades';
 
-/** Where an upgrade is: saved with `job.updateData` before and after every step. */
+/**
+ * Where an upgrade is: saved with `job.updateData` before and after every step. Several steps
+ * may be in flight at once (one per host of a rolling batch, src/jobs/next-steps.ts), so what
+ * is left to run is derived from `done` and `failedHosts`, not from `next`.
+ */
 export interface Cursor {
-  /** Index of the next step to run. */
+  /** Index of the first step that is neither done nor skipped (kept for readers; informational). */
   next: number;
-  /** Steps that were started (a started step that is not done was interrupted). */
+  /** Steps that were started (every started step that is not done was interrupted). */
   started: string[];
   done: string[];
   passedGates: string[];
@@ -20,6 +24,11 @@ export interface Cursor {
   gateDeadlines: Record<string, number>;
   /** A step of kind `switch` has run: traffic may be on the new version. */
   switched: boolean;
+  /**
+   * Hosts whose chain failed while `maxFailPercent` tolerated it: their remaining steps are
+   * skipped for the rest of the rollout. Absent in cursors saved before this existed.
+   */
+  failedHosts?: string[];
 }
 
 export interface UpgradeJobData {
@@ -34,10 +43,12 @@ export type UpgradeOutcome = 'succeeded' | 'failed' | 'cancelled' | 'rolled-back
 export interface UpgradeJobResult {
   outcome: UpgradeOutcome;
   summary: string;
+  /** Hosts that failed (skipped under `maxFailPercent`, or the ones that stopped the upgrade). */
+  failedHosts?: string[];
 }
 
 export function initialCursor(): Cursor {
-  return { next: 0, started: [], done: [], passedGates: [], gateDeadlines: {}, switched: false };
+  return { next: 0, started: [], done: [], passedGates: [], gateDeadlines: {}, switched: false, failedHosts: [] };
 }
 
 /** Lock 4 s / stall check 2 s: a crashed worker's job is picked up in ~4 s; crashes never use up the job. */

@@ -1,19 +1,26 @@
 /**
- * The processor of one upgrade job: walks the plan from the saved cursor, passing gates,
- * checking for cancel before each step, and deciding what to do with a step a crash
- * interrupted (repeat it, verify it, or ask).
+ * The processor of one upgrade job: runs the plan from the saved cursor (src/jobs/next-steps.ts
+ * decides what may run: each host's steps of a rolling batch as a chain, the batch's chains side
+ * by side, batches one after another), passing gates, checking for cancel before starting any
+ * step, and deciding what to do with steps a crash interrupted (repeat, verify, or ask).
+ *
+ * Stopping (failure, cancel, worker shutdown, a transient error to retry): nothing new starts,
+ * the steps in flight end, the cursor is saved, then the job ends, parks or is retried.
  */
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { ClawopsConfig, HostConfig } from '../config/schema.js';
+import type { ClawopsConfig } from '../config/schema.js';
 import { isClawopsError } from '../errors.js';
 import type { PlanGate, PlanStep } from '../runbook/types.js';
 import type { RemoteShell } from '../remote/types.js';
-import { executeStep, outputExcerpt } from './execute-step.js';
+import { executeStep, type StepResult } from './execute-step.js';
 import { passGate } from './gates.js';
-import { gatesBefore, type UpgradeJobData, type UpgradeJobResult, type UpgradeOutcome } from './queue.js';
+import { failBudget, firstUnsettled, isSettled, nextAction, planSegments } from './next-steps.js';
+import type { UpgradeJobData, UpgradeJobResult, UpgradeOutcome } from './queue.js';
+import { serializeSaves } from './serial-save.js';
 import type { JobServices } from './services.js';
-import { findHost, toRemoteTarget } from './targets.js';
+import { BAD_INPUT, TRANSIENT, describeFailures, planHosts, verifyInterrupted, type StepFailure } from './step-checks.js';
+import { findHost } from './targets.js';
 
 export interface RunDeps {
   services: JobServices;
@@ -22,9 +29,6 @@ export interface RunDeps {
   logger: Logger;
   gateTimeoutMs: number;
 }
-
-const TRANSIENT = new Set(['SSH_CONNECT_FAILED', 'SSH_DISCONNECTED']);
-const BAD_INPUT = new Set(['PLAN_INVALID', 'UNKNOWN_HOST', 'UNKNOWN_ENVIRONMENT', 'NOT_AUTHORIZED', 'HOST_KEY_MISMATCH', 'CONFIG_INVALID']);
 
 /** Ends an upgrade once: emits `finished`, frees the environment lock. Safe to call from several places. */
 export async function finishUpgrade(services: JobServices, data: Pick<UpgradeJobData, 'upgradeId' | 'plan'>, outcome: UpgradeOutcome, summary: string, jobId = data.upgradeId): Promise<void> {
@@ -41,24 +45,26 @@ export async function finishUpgrade(services: JobServices, data: Pick<UpgradeJob
 export type DeadlinedJobData = UpgradeJobData & { notAfter?: string };
 
 export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undefined, signal: AbortSignal | undefined, deps: RunDeps): Promise<UpgradeJobResult> {
-  const { services } = deps;
+  const { services, config } = deps;
   const data = job.data;
   const { upgradeId, plan, cursor } = data;
+  cursor.failedHosts ??= [];
+  const failedHosts = cursor.failedHosts;
   const log = deps.logger.child({ upgradeId, environment: plan.environment });
-  const save = async () => { await job.updateData({ ...data, cursor }); };
+  // job.data keeps pointing at the live cursor (updateData stores the object it is given).
+  const save = serializeSaves(async () => {
+    cursor.next = firstUnsettled(plan, cursor);
+    await job.updateData({ ...data, cursor });
+  });
   const emitLog = (level: 'info' | 'warn' | 'error', message: string) => services.emit({ type: 'log', upgradeId, level, message });
-  const finish = async (outcome: UpgradeOutcome, summary: string): Promise<UpgradeJobResult> => {
+  const finish = async (outcome: UpgradeOutcome, summary: string, failed: readonly string[] = []): Promise<UpgradeJobResult> => {
     await finishUpgrade(services, data, outcome, summary, job.id);
-    return { outcome, summary };
+    return { outcome, summary, ...(failed.length > 0 ? { failedHosts: [...failed] } : {}) };
   };
   const proposeRollback = async (reason: string) => {
     await services.emit({ type: 'rollback-proposed', upgradeId, reason, rollbackId: `rollback-${upgradeId}` });
   };
-  const fail = async (summary: string): Promise<never> => {
-    await finish('failed', summary);
-    throw new UnrecoverableError(summary);
-  };
-  const gateDeps = { services, approvalsConfig: deps.config.approvals, gateTimeoutMs: deps.gateTimeoutMs };
+  const gateDeps = { services, approvalsConfig: config.approvals, gateTimeoutMs: deps.gateTimeoutMs };
 
   if (await services.isFinished(upgradeId)) return { outcome: 'cancelled', summary: 'already finished' };
 
@@ -74,123 +80,149 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     return finish('expired', `nobody approved "${planGate.title}" in time; ${cursor.switched ? 'traffic is on the new version' : 'traffic was left where it was'}`);
   };
 
-  while (cursor.next < plan.steps.length) {
-    const step = plan.steps[cursor.next] as PlanStep;
-    const cancelledBy = await services.cancelRequestedBy(upgradeId);
-    if (cancelledBy !== null) {
-      if (cursor.switched) await proposeRollback(`cancelled by ${cancelledBy} after traffic was switched`);
-      return finish('cancelled', `cancelled by ${cancelledBy} before "${step.title}" (${cursor.done.length}/${plan.steps.length} steps done)`);
-    }
-    if (signal?.aborted) return parkForShutdown(job, token);
+  const segments = planSegments(plan);
+  const running = new Map<string, Promise<void>>();
+  const pendingGates = new Map<string, PlanGate>();
+  const failures: StepFailure[] = [];
+  let fatal = false;
+  let cancelledBy: string | null = null;
+  let shutdown = false;
+  let thrown: { error: unknown } | undefined;
+  const stopping = () => fatal || cancelledBy !== null || shutdown || thrown !== undefined;
+  const environmentHosts = (environment: string) => config.environments[environment]?.hosts.map((host) => host.name) ?? [];
 
-    for (const planGate of gatesBefore(plan, step)) {
-      if (cursor.passedGates.includes(planGate.id)) continue;
-      const ended = await gate(planGate);
-      if (ended) return ended;
-    }
+  const markDone = (step: PlanStep) => {
+    if (!cursor.done.includes(step.id)) cursor.done.push(step.id);
+    if (step.kind === 'switch') cursor.switched = true;
+  };
 
-    // A scheduled upgrade whose window closed before traffic moved asks before switching.
-    const notAfter = (data as DeadlinedJobData).notAfter;
-    if (step.kind === 'switch' && !cursor.switched && notAfter !== undefined && services.now() > Date.parse(notAfter)
-      && !cursor.passedGates.includes(`window-closed:${step.id}`)) {
-      const ended = await gate({ id: `window-closed:${step.id}`, title: `The window closed at ${notAfter} before traffic was switched; approve to continue outside the window`, reason: 'confirm', beforeStep: step.id });
-      if (ended) return ended;
-    }
-
-    const interrupted = cursor.started.includes(step.id) && !cursor.done.includes(step.id);
-    const confirmId = `confirm:${step.id}`;
-    if (interrupted && !step.safeToRepeat && !cursor.passedGates.includes(confirmId)) {
-      const state = await verifyInterrupted(step, deps, signal);
-      if (state === 'done') {
-        cursor.done.push(step.id);
-        cursor.next += 1;
-        if (step.kind === 'switch') cursor.switched = true;
-        await save();
-        await services.emit({ type: 'step-skipped', upgradeId, stepId: step.id, reason: 'interrupted earlier; its check says it is already done' });
-        continue;
-      }
-      if (state === 'unsure') {
-        await emitLog('warn', `"${step.title}" was interrupted and cannot be checked automatically; approve to run it again or reject to stop`);
-        const ended = await gate({ id: confirmId, title: `Re-run interrupted step "${step.title}"?`, reason: 'confirm', beforeStep: step.id });
-        if (ended) return ended;
-      }
-    }
-
-    if (!cursor.started.includes(step.id)) cursor.started.push(step.id);
+  /** A host's chain failed: tolerated (host skipped from now on) while within maxFailPercent, else the upgrade stops. */
+  const hostFailed = async (failure: StepFailure) => {
+    failures.push(failure);
+    const { step } = failure;
+    if (failure.refused || step.host === undefined) { fatal = true; return; }
+    const envHosts = environmentHosts(step.environment);
+    const failedHere = new Set([...failedHosts.filter((host) => envHosts.includes(host)), step.host]);
+    const maxFailPercent = config.environments[step.environment]?.maxFailPercent ?? 0;
+    const budget = failBudget(failedHere.size, Math.max(envHosts.length, failedHere.size), maxFailPercent);
+    if (!budget.within) { fatal = true; return; }
+    failedHosts.push(step.host);
     await save();
-    const startedAt = services.now();
-    await services.emit({ type: 'step-started', upgradeId, stepId: step.id, at: new Date(startedAt).toISOString() });
-    let result;
-    try {
-      const host = step.host === undefined ? undefined : findHost(deps.config, step.environment, step.host);
-      result = await executeStep(step, {
-        ...(host ? {} : { environmentHosts: planHosts(plan, step.environment, deps.config) }),
-        shell: deps.shell,
-        signal: signal ?? new AbortController().signal,
-        now: services.now,
-        onHealth: (results) => { void services.emit({ type: 'health', upgradeId, results }); },
-        ...(host ? { host } : {}),
-      });
-    } catch (error) {
-      const durationMs = services.now() - startedAt;
-      const message = error instanceof Error ? error.message : String(error);
-      if (isClawopsError(error, 'ABORTED') && signal?.aborted) return parkForShutdown(job, token);
-      if (isClawopsError(error) && TRANSIENT.has(error.code)) {
-        await emitLog('warn', `"${step.title}": ${message}; retrying (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
-        throw error;
+    await emitLog('warn', `${step.host} failed at "${step.title}" and is skipped for the rest of the rollout (${failedHere.size} of ${envHosts.length} hosts in ${step.environment} = ${Math.round(budget.percent)}%, maxFailPercent ${maxFailPercent}%)`);
+    for (const rest of plan.steps) {
+      if (rest.host === step.host && rest.id !== step.id && !cursor.done.includes(rest.id)) {
+        await services.emit({ type: 'step-skipped', upgradeId, stepId: rest.id, reason: `${step.host} failed at "${step.title}"` });
       }
-      await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at: new Date(services.now()).toISOString(), durationMs, excerpt: '', error: message });
-      log.error({ err: error, step: step.id }, 'step crashed');
-      if (cursor.switched) await proposeRollback(`"${step.title}" failed after traffic was switched`);
-      const bad = isClawopsError(error) && BAD_INPUT.has(error.code);
-      return fail(`${bad ? 'refused' : 'failed'} at "${step.title}": ${message}`);
     }
-    const at = new Date(services.now()).toISOString();
-    if (result.ok) {
-      if (step.action.type === 'notify') await emitLog('info', step.action.message);
-      cursor.done.push(step.id);
-      cursor.next += 1;
-      if (step.kind === 'switch') cursor.switched = true;
-      cursor.passedGates = cursor.passedGates.filter((id) => id !== confirmId);
+  };
+
+  /** One step of a chain; never rejects: what happened is left in the cursor and the flags above. */
+  const runStep = async (step: PlanStep): Promise<void> => {
+    try {
+      const confirmId = `confirm:${step.id}`;
+      const interrupted = cursor.started.includes(step.id) && !cursor.done.includes(step.id);
+      if (interrupted && !step.safeToRepeat && !cursor.passedGates.includes(confirmId)) {
+        const state = await verifyInterrupted(step, deps, signal);
+        if (state === 'done') {
+          markDone(step);
+          await save();
+          await services.emit({ type: 'step-skipped', upgradeId, stepId: step.id, reason: 'interrupted earlier; its check says it is already done' });
+          return;
+        }
+        if (state === 'unsure') {
+          await emitLog('warn', `"${step.title}"${step.host ? ` on ${step.host}` : ''} was interrupted and cannot be checked automatically; approve to run it again or reject to stop`);
+          pendingGates.set(step.id, { id: confirmId, title: `Re-run interrupted step "${step.title}"?`, reason: 'confirm', beforeStep: step.id });
+          return;
+        }
+      }
+      if (!cursor.started.includes(step.id)) cursor.started.push(step.id);
       await save();
-      await services.emit({
-        type: 'step-finished', upgradeId, stepId: step.id, at, durationMs: result.durationMs,
-        ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }), ...(result.excerpt ? { excerpt: result.excerpt } : {}),
-      });
+      const startedAt = services.now();
+      await services.emit({ type: 'step-started', upgradeId, stepId: step.id, at: new Date(startedAt).toISOString() });
+      let result: StepResult;
+      try {
+        const host = step.host === undefined ? undefined : findHost(config, step.environment, step.host);
+        result = await executeStep(step, {
+          ...(host ? { host } : { environmentHosts: planHosts(plan, step.environment, config, failedHosts) }),
+          shell: deps.shell,
+          signal: signal ?? new AbortController().signal,
+          now: services.now,
+          onHealth: (results) => { void services.emit({ type: 'health', upgradeId, results }); },
+        });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (isClawopsError(error, 'ABORTED') && signal?.aborted) { shutdown = true; return; }
+        if (isClawopsError(error) && TRANSIENT.has(error.code)) {
+          await emitLog('warn', `"${step.title}": ${message}; retrying (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+          thrown ??= { error };
+          return;
+        }
+        await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at: new Date(services.now()).toISOString(), durationMs: services.now() - startedAt, excerpt: '', error: message });
+        log.error({ err: error, step: step.id }, 'step crashed');
+        await hostFailed({ step, error: message, refused: isClawopsError(error) && BAD_INPUT.has(error.code), proposeRollback: false });
+        return;
+      }
+      const at = new Date(services.now()).toISOString();
+      const exit = result.exitCode === undefined ? {} : { exitCode: result.exitCode };
+      if (result.ok) {
+        if (step.action.type === 'notify') await emitLog('info', step.action.message);
+        markDone(step);
+        cursor.passedGates = cursor.passedGates.filter((id) => id !== confirmId);
+        await save();
+        await services.emit({ type: 'step-finished', upgradeId, stepId: step.id, at, durationMs: result.durationMs, ...exit, ...(result.excerpt ? { excerpt: result.excerpt } : {}) });
+        return;
+      }
+      await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at, durationMs: result.durationMs, excerpt: result.excerpt, error: result.error, ...exit });
+      await hostFailed({ step, error: result.error, refused: false, proposeRollback: result.proposeRollback === true });
+    } catch (error) {
+      thrown ??= { error };
+    }
+  };
+
+  const limit = (environment: string) => config.environments[environment]?.parallelism ?? 1;
+  for (;;) {
+    if (!stopping()) {
+      cancelledBy = await services.cancelRequestedBy(upgradeId);
+      if (cancelledBy === null && signal?.aborted) shutdown = true;
+    }
+    if (stopping()) {
+      if (running.size === 0) break;
+      await Promise.race(running.values());
       continue;
     }
-    await services.emit({
-      type: 'step-failed', upgradeId, stepId: step.id, at, durationMs: result.durationMs, excerpt: result.excerpt, error: result.error,
-      ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
-    });
-    if (result.proposeRollback || cursor.switched) await proposeRollback(`"${step.title}" failed: ${result.error}`);
-    return fail(`failed at "${step.title}": ${result.error}`);
+    const notAfter = (data as DeadlinedJobData).notAfter;
+    const windowClosed = notAfter !== undefined && services.now() > Date.parse(notAfter);
+    const action = nextAction(plan, cursor, { running: new Set(running.keys()), limit, pendingGates, ...(windowClosed ? { windowClosedAt: notAfter } : {}) }, segments);
+    if (action.kind === 'done') break;
+    if (action.kind === 'gate') {
+      const ended = await gate(action.gate);
+      if (ended) return ended;
+      continue;
+    }
+    if (action.kind === 'run') {
+      for (const step of action.steps) running.set(step.id, runStep(step).finally(() => { running.delete(step.id); }));
+    }
+    if (running.size > 0) await Promise.race(running.values());
   }
-  return finish('succeeded', `${plan.kind} of ${plan.environment} to ${plan.toVersion} done: ${plan.steps.length} steps`);
-}
 
-/** Runs an interrupted step's `verify` probe: exit 0 = already done, exit 1 = not done, anything else = unsure. */
-async function verifyInterrupted(step: PlanStep, deps: RunDeps, signal: AbortSignal | undefined): Promise<'done' | 'not-done' | 'unsure'> {
-  if (!step.verify || step.host === undefined) return 'unsure';
-  try {
-    const host = toRemoteTarget(findHost(deps.config, step.environment, step.host));
-    const env = step.verify.env ?? {};
-    const target = Object.keys(env).length === 0 ? host : { ...host, env: { ...host.env, ...env } };
-    const result = await deps.shell.run(target, step.verify.argv, { timeoutMs: Math.min(step.timeoutMs, 60_000), ...(signal ? { signal } : {}) });
-    if (result.exitCode === 0) return 'done';
-    if (result.exitCode === 1) return 'not-done';
-    deps.logger.warn({ step: step.id, exitCode: result.exitCode, output: outputExcerpt(result.stdout, result.stderr, 5) }, 'verify probe unsure');
-    return 'unsure';
-  } catch (error) {
-    if (isClawopsError(error) && TRANSIENT.has(error.code)) throw error;
-    return 'unsure';
+  const hostsNamed = [...new Set([...failedHosts, ...failures.flatMap((failure) => failure.step.host === undefined ? [] : [failure.step.host])])];
+  if (fatal) {
+    const summary = describeFailures(failures);
+    if (cursor.switched || failures.some((failure) => failure.proposeRollback)) await proposeRollback(summary);
+    await finish('failed', summary, hostsNamed);
+    throw new UnrecoverableError(summary);
   }
-}
-
-/** The config entries of the hosts the plan's steps run on in `environment`, in plan order. */
-function planHosts(plan: UpgradeJobData['plan'], environment: string, config: ClawopsConfig): HostConfig[] {
-  const names = [...new Set(plan.steps.filter((s) => s.environment === environment && s.host !== undefined).map((s) => s.host as string))];
-  return names.map((name) => findHost(config, environment, name));
+  if (cancelledBy !== null) {
+    if (cursor.switched) await proposeRollback(`cancelled by ${cancelledBy} after traffic was switched`);
+    const next = plan.steps.find((step) => !isSettled(step, cursor));
+    return finish('cancelled', `cancelled by ${cancelledBy} before "${next?.title ?? 'the end'}" (${cursor.done.length}/${plan.steps.length} steps done)`, hostsNamed);
+  }
+  if (thrown) throw thrown.error;
+  if (shutdown) return parkForShutdown(job, token);
+  const done = `${plan.kind} of ${plan.environment} to ${plan.toVersion} done: ${plan.steps.length} steps`;
+  if (failedHosts.length === 0) return finish('succeeded', done);
+  const details = failures.length === 0 ? '' : ` (${describeFailures(failures)})`;
+  return finish('succeeded', `${done}; ${failedHosts.length} host(s) failed and were skipped: ${failedHosts.join(', ')}${details}`, failedHosts);
 }
 
 /** Graceful worker stop between steps: hand the job back to the queue, no stall counted. */
