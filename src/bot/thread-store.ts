@@ -42,6 +42,19 @@ export class ThreadStore {
     return `${this.prefix}:chat:msg:${platform}:${channel}:${message}`;
   }
 
+  private refsKey(upgradeId: string, platform: Platform, channel: string): string {
+    return `${this.prefix}:chat:refs:${upgradeId}:${platform}:${channel}`;
+  }
+
+  /** The record with every saved message (refs kept in the record itself by older versions count too). */
+  private async withRefs(raw: string): Promise<ThreadRecord> {
+    const record = JSON.parse(raw) as ThreadRecord;
+    const saved = await this.redis.hgetall(this.refsKey(record.upgradeId, record.platform, record.channel));
+    const refs = { ...record.refs };
+    for (const [key, value] of Object.entries(saved)) refs[key] = JSON.parse(value) as MessageRef;
+    return { ...record, refs };
+  }
+
   private activeKey(): string {
     return `${this.prefix}:chat:active`;
   }
@@ -61,12 +74,12 @@ export class ThreadStore {
   /** Saves a posted message so reactions on it reach the upgrade (bound to the plan it shows). */
   async addRef(upgradeId: string, key: string, ref: MessageRef, planHash?: string): Promise<void> {
     const field = `${ref.platform}:${ref.channel}`;
-    const raw = await this.redis.hget(this.threadsKey(upgradeId), field);
-    if (raw === null) return;
-    const record = JSON.parse(raw) as ThreadRecord;
-    record.refs[key] = ref;
+    if (!(await this.redis.hexists(this.threadsKey(upgradeId), field))) return;
+    // One hash field per message: posts saved at the same moment must not overwrite each other.
+    const refsKey = this.refsKey(upgradeId, ref.platform, ref.channel);
     await this.redis.multi()
-      .hset(this.threadsKey(upgradeId), field, JSON.stringify(record))
+      .hset(refsKey, key, JSON.stringify(ref))
+      .expire(refsKey, THIRTY_DAYS)
       .set(this.messageKey(ref.platform, ref.channel, ref.message), JSON.stringify(binding(upgradeId, key, planHash)), 'EX', THIRTY_DAYS)
       .exec();
   }
@@ -78,12 +91,12 @@ export class ThreadStore {
 
   async get(upgradeId: string, platform: Platform, channel: string): Promise<ThreadRecord | null> {
     const raw = await this.redis.hget(this.threadsKey(upgradeId), `${platform}:${channel}`);
-    return raw === null ? null : JSON.parse(raw) as ThreadRecord;
+    return raw === null ? null : this.withRefs(raw);
   }
 
   async list(upgradeId: string): Promise<ThreadRecord[]> {
     const all = await this.redis.hgetall(this.threadsKey(upgradeId));
-    return Object.values(all).map((raw) => JSON.parse(raw) as ThreadRecord);
+    return Promise.all(Object.values(all).map((raw) => this.withRefs(raw)));
   }
 
   /** What a message belongs to (any message of an upgrade's threads, on any platform). */

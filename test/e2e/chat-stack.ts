@@ -16,7 +16,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { createSshShell } from '../../src/remote/ssh-shell.js';
 import type { RemoteShell } from '../../src/remote/types.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../harness/sandbox.js';
-import { openclawVersion } from '../harness/openclaw.js';
+import { probeFromHost, waitReady } from '../harness/openclaw.js';
+import { SANDBOX_PM2_HOME, SANDBOX_RELEASES } from '../harness/sandbox.js';
 import { defaultGuild, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack/server.js';
 import { postSigned, reactionAddedPayload, slashCommandBody } from '../fakes/slack/signing.js';
@@ -43,6 +44,8 @@ export interface ChatStackOptions {
   approvals?: Partial<NonNullable<ConfigInput['approvals']>>;
   versions?: SandboxOptions['versions'];
   gateTimeoutMs?: number;
+  /** How long a gateway may take to turn ready (default the sandbox's 30 s). */
+  readySeconds?: number;
 }
 
 /** One message as the chat platform shows it now (after every edit). */
@@ -73,6 +76,7 @@ export interface ChatStack {
   ref(upgradeId: string, platform: 'slack' | 'discord', channel: string, key: string): Promise<{ message: string; thread?: string }>;
   slackThread(channel: string, rootTs: string): ShownMessage[];
   discordThread(rootId: string): ShownMessage[];
+  /** The version the gateway users reach really runs (staging: the PM2 app; production: through nginx). */
   version(host: 'staging' | 'production'): Promise<string | undefined>;
   /** Waits until no upgrade holds a lock and the queue has nothing active or parked. */
   idle(): Promise<void>;
@@ -111,6 +115,20 @@ function embedText(message: Record<string, unknown>): string {
 export async function startChatStack(options: ChatStackOptions): Promise<ChatStack> {
   const shell = createSshShell({ logger });
   const sandbox = await startSandbox({ shell, ...(options.versions ? { versions: options.versions } : {}) });
+  // The sandbox starts staging's PM2 app from the 1.2.0 prefix, so switching `current` would
+  // change nothing that runs: run it from the link, as the pm2 strategy expects.
+  const staging = sandbox.staging;
+  const pm2 = (argv: string[]) => shell.run(staging.target, argv, { timeoutMs: 30_000, env: { PM2_HOME: SANDBOX_PM2_HOME, OPENCLAW_STATE_DIR: '/root/.openclaw', OPENCLAW_DOUBLE_STARTUP_MS: '300' } });
+  try {
+    await pm2(['pm2', 'delete', 'openclaw']);
+    const restarted = await pm2(['pm2', 'start', `${SANDBOX_RELEASES}/current/bin/openclaw`, '--name', 'openclaw', '--interpreter', 'none', '--', 'gateway', 'run', '--port', '18789', '--bind', 'loopback']);
+    if (restarted.exitCode !== 0) throw new Error(`restarting staging from the current link failed: ${restarted.stderr}`);
+    await waitReady(shell, staging, { port: 18789, timeoutMs: 30_000 });
+  } catch (error) {
+    await sandbox.stop();
+    await shell.close();
+    throw error;
+  }
   const slack = await startFakeSlack({ users: { [ALICE]: 'Alice', [BOB]: 'Bob', [CAROL]: 'Carol', [DAVE]: 'Dave' } });
   const discord = await startFakeDiscord({
     heartbeatIntervalMs: 500,
@@ -118,7 +136,10 @@ export async function startChatStack(options: ChatStackOptions): Promise<ChatSta
   });
   const input: ConfigInput = {
     ...sandbox.config,
-    runbook: { ...sandbox.config.runbook, watch: { minutes: 0, intervalSeconds: 1 } },
+    runbook: {
+      ...sandbox.config.runbook, watch: { minutes: 0, intervalSeconds: 1 },
+      ...(options.readySeconds === undefined ? {} : { timeouts: { ...sandbox.config.runbook?.timeouts, readySeconds: options.readySeconds } }),
+    },
     approvals: {
       slack: { users: [ALICE, BOB] }, discord: { roles: [APPROVERS_ROLE] },
       allowSelfApproval: false, minApprovers: 1, deadlineMinutes: 30, ...options.approvals,
@@ -241,8 +262,11 @@ export async function startChatStack(options: ChatStackOptions): Promise<ChatSta
         .map((message) => ({ id: String(message['id']), text: embedText(message) }));
     },
     async version(which) {
-      const host = which === 'staging' ? sandbox.staging : sandbox.production;
-      return (await openclawVersion(shell, host, '/opt/openclaw/releases/current/bin/openclaw')).version;
+      const probe = which === 'staging'
+        ? await probeFromHost(shell, sandbox.staging.target, 18789, '/')
+        : await probeFromHost(shell, sandbox.production.target, sandbox.nginx.port, '/');
+      const body = probe.body as { version?: string } | string;
+      return typeof body === 'object' ? body.version : undefined;
     },
     async idle() {
       const deadline = Date.now() + 30_000;

@@ -59,3 +59,14 @@ describe('ThreadStore', () => {
     expect(await store.bindingOf('discord', '42', '100')).toEqual({ upgradeId: 'up-old' });
   });
 });
+
+describe('ThreadStore under concurrent saves', () => {
+  it('keeps every ref when many messages are saved at the same moment', async () => {
+    const store = new ThreadStore(redis, 't5');
+    await store.open({ upgradeId: 'up-5', platform: 'slack', channel: 'C1', role: 'origin' });
+    const keys = ['plan', 'checklist', 'health', 'gate:a', 'note:0', 'note:1', 'report'];
+    await Promise.all(keys.map((key, index) => store.addRef('up-5', key, ref(`5.${index}`), 'h')));
+    expect(Object.keys((await store.get('up-5', 'slack', 'C1'))?.refs ?? {}).sort()).toEqual([...keys].sort());
+    expect((await store.list('up-5'))[0]?.refs['report']?.message).toBe('5.6');
+  });
+});
