@@ -73,7 +73,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       activeUpgrades: () => threads.activeUpgrades(),
     });
     const sampler = createTrafficSampler({ redis, prefix: config.redis.prefix, timezone: config.schedule.timezone, readCount: stubStatusReader(config, shell), logger });
-    scheduler = await createScheduler({ connection: redis, config, engine, announcer: createChatAnnouncer(adapters, config), logger, traffic: sampler });
+    const announcer = createChatAnnouncer(adapters, config);
+    scheduler = await createScheduler({
+      connection: redis, config, engine, logger, traffic: sampler,
+      announcer: {
+        // A scheduled upgrade gets its thread (checklist, approval requests) under the "starting" announcement's channel.
+        async announce(kind, schedule, extra) {
+          const posts = await announcer.announce(kind, schedule, extra);
+          if (kind === 'starting' && schedule.upgradeId) {
+            for (const post of posts) await bot?.followUpgrade(schedule.upgradeId, post.platform, post.channel);
+          }
+          return posts;
+        },
+      },
+    });
     if (Object.values(config.environments).some((env) => env.hosts.some((host) => host.trafficUrl))) {
       sampling = await startTrafficSampling({ connection: redis, config, sampler, logger });
     }

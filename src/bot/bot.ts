@@ -50,6 +50,8 @@ export interface Bot {
   handleReaction(event: ReactionEvent): Promise<void>;
   /** Resolves once every pending chat edit of the upgrade is sent. */
   flush(upgradeId?: string): Promise<void>;
+  /** Follows an upgrade that did not start from a chat command (a scheduled one) in a channel. */
+  followUpgrade(upgradeId: string, platform: Platform, channel: string): Promise<void>;
 }
 
 export function createBot(deps: BotDeps): Bot {
@@ -194,6 +196,7 @@ export function createBot(deps: BotDeps): Bot {
       }
     },
     flush: (upgradeId) => follower.flush(upgradeId),
+    followUpgrade: (upgradeId, platform, channel) => follower.follow({ upgradeId, platform, channel, role: 'origin' }),
     async stop() {
       await follower.stop();
       await Promise.all([...adapters.values()].map((adapter) => adapter.stop()));
