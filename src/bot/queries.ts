@@ -13,7 +13,8 @@ import { healthBaseUrl, toRemoteTarget } from '../jobs/targets.js';
 import { checkHealth } from '../health/probes.js';
 import type { AuditStore, HistoryEntry } from '../audit/store.js';
 import type { RemoteShell } from '../remote/types.js';
-import { analyzeChangelogs, backupFileFor, releaseBinary, runbookCommand, selectEnvironment, updateType } from '../runbook/index.js';
+import { analyzeChangelogs, backupFileFor, parseChangelog, releaseBinary, runbookCommand, selectEnvironment, updateType } from '../runbook/index.js';
+import type { RunResult } from '../remote/types.js';
 import type { ChatMessage } from '../chat/types.js';
 
 export interface QueryService {
@@ -108,9 +109,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       });
       return {
         title: `Backups (${command.action}) in ${env}`, text: '',
-        lines: rows.map(({ host, value, error }) => value
-          ? `${value.exitCode === 0 ? '✅' : '❌'} ${host.name}: ${command.action === 'list' ? (value.stdout.trim().split('\n').filter((l) => l.endsWith('.tar.gz')).slice(0, 5).join(', ') || 'no backups') : lastLines(value.stdout || value.stderr)}`
-          : `⚠️ ${host.name}: ${error}`),
+        lines: rows.map(({ host, value, error }) => (value ? backupLine(host.name, command.action, value) : `⚠️ ${host.name}: ${error}`)),
       };
     },
 
@@ -127,7 +126,8 @@ export function createQueryService(deps: QueryDeps): QueryService {
         text: Object.keys(texts).length === 0 ? 'No changelog found for these versions.' : `Read ${Object.keys(texts).length} release note(s).`,
         tone: findings.breaking.length ? 'warning' : 'info',
         lines: [...section('Breaking changes', findings.breaking), ...section('Data migrations', findings.migrations),
-          ...section('Runtime requirements', findings.runtime), ...section('New configuration', findings.newConfig)],
+          ...section('Runtime requirements', findings.runtime), ...section('New configuration', findings.newConfig),
+          ...releaseHighlights(texts)],
       };
     },
 
@@ -176,4 +176,33 @@ export function historyLine(entry: HistoryEntry): string {
   if (entry.type === 'refusal') return `${entry.at} refused: "${entry.command}" from ${entry.requester.displayName ?? entry.requester.userId}: ${entry.message}`;
   const from = [...new Set(Object.values(entry.fromVersions))].join('/');
   return `${entry.requestedAt} ${entry.upgradeId}: ${entry.kind} ${entry.environment} ${from} → ${entry.toVersion} (${entry.strategy}) by ${entry.requester.displayName ?? entry.requester.userId}: ${entry.outcome ?? 'running'}`;
+}
+
+/** Each release's own notes, newest first, a few bullets each: what the operator reads before approving. */
+function releaseHighlights(texts: Readonly<Record<string, string>>): string[] {
+  const versions = Object.keys(texts).filter((version) => semver.valid(version)).sort(semver.rcompare);
+  return versions.flatMap((version) => {
+    const bullets = parseChangelog(texts[version] ?? '', version).flatMap((release) => release.bullets);
+    const shown = bullets.slice(0, 5).map((bullet) => `• ${bullet.section ? `${bullet.section}: ` : ''}${bullet.text}`);
+    const more = bullets.length > shown.length ? [`… ${bullets.length - shown.length} more`] : [];
+    return [`*${version}*`, ...(shown.length ? shown : ['(no notes)']), ...more];
+  });
+}
+
+function backupLine(host: string, action: 'create' | 'verify' | 'list', result: RunResult): string {
+  if (action === 'list') {
+    if (result.exitCode !== 0) return /No such file/i.test(result.stderr) ? `${host}: no backups yet` : `❌ ${host}: ${lastLines(result.stderr)}`;
+    const files = result.stdout.split('\n').map((line) => line.trim()).filter((line) => line.endsWith('.tar.gz'));
+    return `${host}: ${files.length ? `${files.length} backup(s), newest first: ${files.slice(0, 5).join(', ')}` : 'no backups yet'}`;
+  }
+  let summary: string | undefined;
+  try {
+    const json = JSON.parse(result.stdout) as Record<string, unknown>;
+    const archive = Object.values(json).find((value): value is string => typeof value === 'string' && value.endsWith('.tar.gz'));
+    const verified = json['verified'] === true || json['ok'] === true;
+    summary = `${archive ?? 'archive'}${verified ? ' (verified)' : ''}`;
+  } catch {
+    summary = undefined;
+  }
+  return `${result.exitCode === 0 ? '✅' : '❌'} ${host}: ${summary ?? lastLines(result.stdout || result.stderr)}`;
 }

@@ -117,10 +117,18 @@ test('plan prints the exact commands of an upgrade without changing the hosts', 
   expect(after.stdout).toBe(before.stdout);
 });
 
-test('the terminal chat answers a typed command and quits at end of input', async () => {
-  const chat = await clawops(['chat', '--as', 'alice'], { input: '/openclaw version staging\n/openclaw upgarde 1.3.0\n' });
+test('the terminal chat answers typed commands (versions, update check, changelog, backups) and quits at end of input', async () => {
+  const input = ['version staging', 'upgarde 1.3.0', 'check staging', 'changelog 1.2.0 1.3.0', 'backup list staging', 'backup create staging', 'backup list staging']
+    .map((line) => `/openclaw ${line}\n`).join('');
+  const chat = await clawops(['chat', '--as', 'alice'], { input });
   expect(chat.code).toBe(0);
   expect(chat.stdout).toContain('OpenClaw versions in staging');
   expect(chat.stdout).toMatch(/staging-1: 1\.2\.0/);
   expect(`${chat.stdout}${chat.stderr}`).toContain('unknown command "upgarde"');
+  expect(chat.stdout).toMatch(/staging-1: 1\.2\.0 — 1\.3\.0 available \(minor update\) — 🟢 live, ready/);
+  expect(chat.stdout).toContain('Changelog 1.2.0 → 1.3.0 (minor)');
+  expect(chat.stdout).toContain('*1.3.0*');
+  expect(chat.stdout).toContain('staging-1: no backups yet');
+  expect(chat.stdout).toMatch(/✅ staging-1: \S+\.tar\.gz \(verified\)/);
+  expect(chat.stdout).toMatch(/staging-1: 1 backup\(s\), newest first: openclaw-pre-upgrade-manual-\S+-staging-1\.tar\.gz/);
 });
