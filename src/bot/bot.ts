@@ -74,7 +74,8 @@ export function createBot(deps: BotDeps): Bot {
     if (event.type === 'rollback-proposed') proposedRollback.add(event.upgradeId);
     if (event.type === 'finished') {
       await threads.finish(event.upgradeId);
-      if (event.outcome === 'failed' && proposedRollback.delete(event.upgradeId)) await startRollback(origin);
+      // Claimed in Redis: a replay after a restart, or a second gateway, must not plan it again.
+      if (event.outcome === 'failed' && proposedRollback.delete(event.upgradeId) && await threads.claimOnce(`rollback:${event.upgradeId}`)) await startRollback(origin);
     }
   }
 

@@ -118,6 +118,14 @@ export class ThreadStore {
     await this.redis.set(this.messageKey(platform, channel, message), JSON.stringify(binding(upgradeId, undefined, planHash)), 'EX', THIRTY_DAYS);
   }
 
+  /**
+   * True for the first caller only (across gateways and restarts): for work one event must
+   * cause once, like planning the rollback a failed upgrade proposed.
+   */
+  async claimOnce(what: string): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}:chat:once:${what}`, '1', 'EX', THIRTY_DAYS, 'NX')) === 'OK';
+  }
+
   async activeUpgrades(): Promise<string[]> {
     return this.redis.smembers(this.activeKey());
   }

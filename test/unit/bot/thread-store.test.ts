@@ -70,3 +70,13 @@ describe('ThreadStore under concurrent saves', () => {
     expect((await store.list('up-5'))[0]?.refs['report']?.message).toBe('5.6');
   });
 });
+
+describe('ThreadStore.claimOnce', () => {
+  it('lets exactly one of many concurrent callers do the work', async () => {
+    const a = new ThreadStore(redis, 't6');
+    const b = new ThreadStore(redis, 't6');
+    const results = await Promise.all([a.claimOnce('rollback:up-6'), b.claimOnce('rollback:up-6'), a.claimOnce('rollback:up-6')]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await a.claimOnce('rollback:up-7')).toBe(true);
+  });
+});
