@@ -50,6 +50,8 @@ export interface Bot {
   handleReaction(event: ReactionEvent): Promise<void>;
   /** Resolves once every pending chat edit of the upgrade is sent. */
   flush(upgradeId?: string): Promise<void>;
+  /** Resolves once the upgrade's final report is sent in its thread. */
+  settled(upgradeId: string): Promise<void>;
   /** Follows an upgrade that did not start from a chat command (a scheduled one) in a channel. */
   followUpgrade(upgradeId: string, platform: Platform, channel: string): Promise<void>;
 }
@@ -197,6 +199,7 @@ export function createBot(deps: BotDeps): Bot {
       }
     },
     flush: (upgradeId) => follower.flush(upgradeId),
+    settled: (upgradeId) => follower.settled(upgradeId),
     followUpgrade: (upgradeId, platform, channel) => follower.follow({ upgradeId, platform, channel, role: 'origin' }),
     async stop() {
       await follower.stop();

@@ -33,6 +33,8 @@ export interface Follower {
   /** The thread state of an upgrade as shown on one platform/channel, when followed here. */
   publisher(upgradeId: string, platform: Platform, channel: string): ThreadPublisher | undefined;
   flush(upgradeId?: string): Promise<void>;
+  /** Resolves once the upgrade's `finished` event is rendered and sent in a thread followed here. */
+  settled(upgradeId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,17 @@ export function createFollower(deps: FollowerDeps): Follower {
   const followed = new Map<string, Followed>();
   // Claimed before the first await, so two events racing to open one mirror open it once.
   const opening = new Set<string>();
+  const done = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  const doneOf = (upgradeId: string) => {
+    let entry = done.get(upgradeId);
+    if (entry === undefined) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => { resolve = r; });
+      entry = { promise, resolve };
+      done.set(upgradeId, entry);
+    }
+    return entry;
+  };
   const render = { timeZone: deps.config.schedule.timezone, reactions: deps.config.approvals.reactions };
   const warn = (what: string, upgradeId: string) => (error: unknown) => logger.warn({ err: error, upgradeId }, what);
 
@@ -100,7 +113,7 @@ export function createFollower(deps: FollowerDeps): Follower {
           void applied.catch(() => undefined).then(() => publisher.flush()).then(() => {
             followed.get(key)?.unsubscribe();
             followed.delete(key);
-          }).catch(warn('closing a thread failed', target.upgradeId));
+          }).catch(warn('closing a thread failed', target.upgradeId)).finally(() => doneOf(target.upgradeId).resolve());
         }
       });
       followed.set(key, { publisher, unsubscribe, bound });
@@ -112,6 +125,7 @@ export function createFollower(deps: FollowerDeps): Follower {
   return {
     follow,
     publisher: (upgradeId, platform, channel) => followed.get(keyOf(upgradeId, platform, channel))?.publisher,
+    settled: (upgradeId) => doneOf(upgradeId).promise,
     async flush(upgradeId) {
       const selected = [...followed.entries()].filter(([key]) => upgradeId === undefined || key.startsWith(`${upgradeId}|`));
       await Promise.all(selected.map(([, entry]) => entry.publisher.flush()));

@@ -131,7 +131,7 @@ const defaultCommands = {
   backupVerify: ['openclaw', 'backup', 'verify', '{backupFile}', '--json'],
   backupRestore: ['openclaw', 'backup', 'restore', '{backupFile}', '--target', '{targetDir}'],
   doctor: ['openclaw', 'doctor', '--non-interactive'],
-  gatewayStatus: ['openclaw', 'gateway', 'status', '--json'],
+  gatewayStatus: ['openclaw', 'gateway', 'status', '--json', '--port', '{port}'],
   gatewayRun: ['openclaw', 'gateway', 'run', '--port', '{port}', '--bind', 'loopback'],
   databasePreflight: ['openclaw', 'database', 'preflight', '{stateDir}/state/openclaw.sqlite', '--json'],
   changelog: ['npm', 'pack', 'openclaw@{version}', '--dry-run', '--json'],

@@ -111,6 +111,19 @@ export async function checkHealth(probe: ProbeTarget, options: { timeoutMs: numb
 
 /** Parses `openclaw --version` output: `OpenClaw 2026.9.5 (ec9c1a1)` -> `2026.9.5`; a bare version is accepted too. */
 export function parseOpenClawVersion(output: string): { version: string; commit?: string } | null {
+  // `gateway status --json`: the running process's own answer; null while it runs replaced files.
+  const brace = output.indexOf('{');
+  if (brace >= 0) {
+    try {
+      const status = JSON.parse(output.slice(brace)) as { rpc?: { server?: { version?: unknown } } };
+      if (status.rpc !== undefined) {
+        const running = status.rpc.server?.version;
+        return typeof running === 'string' ? parseOpenClawVersion(running) : null;
+      }
+    } catch {
+      // Not JSON: fall through to the `--version` format.
+    }
+  }
   const match = /(?:OpenClaw\s+)?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)(?:\s+\(([0-9a-f]+)\))?/.exec(output.trim());
   if (!match?.[1]) return null;
   return match[2] ? { version: match[1], commit: match[2] } : { version: match[1] };

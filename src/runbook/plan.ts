@@ -61,7 +61,7 @@ export function healthSteps(ctx: HostContext, strategy: BoundStrategy, changed: 
   const steps = [
     liveStep(ctx, endpoint.base, 'health-live'),
     readyStep(ctx, endpoint.base, 'health-ready', 'Health: ready (/readyz)'),
-    versionCheckStep(ctx, endpoint.versionArgv, ctx.toVersion, 'health-version', endpoint.versionEnv),
+    versionCheckStep(ctx, endpoint.running?.argv ?? endpoint.versionArgv, ctx.toVersion, 'health-version', endpoint.running?.env ?? endpoint.versionEnv),
   ];
   if (withDoctor && endpoint.binary !== null) steps.push(doctorStep(ctx, endpoint.binary, endpoint.stateDir, 'health-doctor'));
   return steps;

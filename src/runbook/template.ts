@@ -62,7 +62,7 @@ export const TEMPLATE_PLACEHOLDERS: Readonly<Record<RunbookCommandName, readonly
   backupVerify: ['backupFile'],
   backupRestore: ['backupFile', 'targetDir'],
   doctor: [],
-  gatewayStatus: [],
+  gatewayStatus: ['port'],
   gatewayRun: ['port'],
   databasePreflight: ['stateDir'],
   changelog: ['version'],

@@ -55,7 +55,10 @@ async function bringUpGateway(shell: RemoteShell, host: TestHost, version: strin
   const prefix = `${SANDBOX_RELEASES}/${version}`;
   await installDouble(shell, host, version, { prefix });
   await mustRun(shell, host, ['ln', '-sfn', prefix, `${SANDBOX_RELEASES}/current`]);
-  await mustRun(shell, host, ['pm2', 'start', `${prefix}/bin/openclaw`, '--name', app, '--interpreter', 'none', '--', 'gateway', 'run', '--port', String(port), '--bind', 'loopback'],
+  // A plain PM2 host runs the `current` link, so `pm2 reload` after a switch starts the new release;
+  // a blue-green color runs its own release directory.
+  const script = app === 'openclaw' ? `${SANDBOX_RELEASES}/current/bin/openclaw` : `${prefix}/bin/openclaw`;
+  await mustRun(shell, host, ['pm2', 'start', script, '--name', app, '--interpreter', 'none', '--', 'gateway', 'run', '--port', String(port), '--bind', 'loopback'],
     { PM2_HOME: SANDBOX_PM2_HOME, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_DOUBLE_STARTUP_MS: String(startupMs) });
   await waitReady(shell, host, { port, timeoutMs: 30_000 });
 }

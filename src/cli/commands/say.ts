@@ -59,6 +59,8 @@ export const run: CliRun = async (args, context) => {
     const aborted = new Promise<string>((resolve) => context.signal.addEventListener('abort', () => resolve('interrupted'), { once: true }));
     const result = await Promise.race([done, aborted]);
     unsubscribe();
+    // The thread's last message (the report) is rendered by the bot's own subscription: wait for it.
+    if (result !== 'interrupted') await Promise.race([runtime.bot!.settled(outcome.upgradeId), new Promise((resolve) => setTimeout(resolve, 10_000))]);
     await runtime.bot!.flush(outcome.upgradeId);
     if (result === 'interrupted') context.stderr.write(`stopped watching; upgrade ${outcome.upgradeId} goes on in the workers\n`);
     return result === 'succeeded' ? 0 : 1;

@@ -164,6 +164,10 @@ export const blueGreenStrategy: StrategyPlanner<'blue-green'> = {
       versionArgv: runbookCommand(ctx.config, 'version', {}, binary),
       stateDir: config[serving].stateDir,
       binary,
+      running: {
+        argv: runbookCommand(ctx.config, 'gatewayStatus', { port: String(config[serving].port) }, binary),
+        env: { OPENCLAW_STATE_DIR: config[serving].stateDir },
+      },
     };
   },
 

@@ -89,7 +89,11 @@ export const pm2Strategy: StrategyPlanner<'pm2'> = {
 
   endpointAfter(ctx): Endpoint {
     const binary = [releaseBinary(ctx.host, 'current')];
-    return { base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary };
+    const port = String(ctx.host.strategy.kind === 'pm2' ? ctx.host.strategy.port : 18789);
+    return {
+      base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary,
+      running: { argv: runbookCommand(ctx.config, 'gatewayStatus', { port }, binary), env: { OPENCLAW_STATE_DIR: ctx.host.stateDir } },
+    };
   },
 
   expectedDowntime: (_ctx, _config, _plan, mode) => mode === 'restore'

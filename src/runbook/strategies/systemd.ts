@@ -87,7 +87,11 @@ export const systemdStrategy: StrategyPlanner<'systemd'> = {
 
   endpointAfter(ctx): Endpoint {
     const binary = [releaseBinary(ctx.host, 'current')];
-    return { base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary };
+    const port = String(ctx.host.strategy.kind === 'systemd' ? ctx.host.strategy.port : 18789);
+    return {
+      base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary,
+      running: { argv: runbookCommand(ctx.config, 'gatewayStatus', { port }, binary), env: { OPENCLAW_STATE_DIR: ctx.host.stateDir } },
+    };
   },
 
   expectedDowntime(ctx, config, _plan, mode) {

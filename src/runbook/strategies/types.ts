@@ -16,6 +16,11 @@ export interface Endpoint {
   /** argv whose output carries the running version. */
   versionArgv: readonly string[];
   versionEnv?: Readonly<Record<string, string>>;
+  /**
+   * What the *running* gateway reports (`gateway status --json` → rpc.server.version): the health
+   * check asks the process, because files on disk (or the `current` link) change before it restarts.
+   */
+  running?: { argv: readonly string[]; env: Readonly<Record<string, string>> };
   /** The state dir and binary for `openclaw doctor`; null binary = no doctor (swarm). */
   stateDir: string;
   binary: readonly string[] | null;

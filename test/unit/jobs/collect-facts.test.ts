@@ -18,6 +18,12 @@ test('openclaw --version output parses to the version', () => {
   expect(parseOpenClawVersion('command not found')).toBeNull();
 });
 
+test('gateway status --json gives the running process version, and none while it runs replaced files', () => {
+  expect(parseOpenClawVersion('{"rpc":{"ok":true,"server":{"version":"2026.9.2"}}}')).toEqual({ version: '2026.9.2' });
+  expect(parseOpenClawVersion('[gateway] probing…\n{"rpc":{"ok":true,"server":{"version":null}}}')).toBeNull();
+  expect(parseOpenClawVersion('{"rpc":{"ok":false,"error":"connect ECONNREFUSED 127.0.0.1:18789"}}')).toBeNull();
+});
+
 test('the live color is the upstream server that is not commented out or a backup', () => {
   const upstream = 'upstream openclaw_backend {\n  # server 127.0.0.1:18789;\n  server 127.0.0.1:19789 max_fails=0;\n}\n';
   expect(liveColorFromUpstream(upstream, 18789, 19789)).toBe('green');

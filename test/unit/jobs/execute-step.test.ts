@@ -97,9 +97,10 @@ test('version-check reads <releasesDir>/current/bin/openclaw --version', async (
 
 test('watch reports health each interval and proposes rollback when the gateway turns unhealthy', async () => {
   const seen: HealthResult[][] = [];
-  const ok = await executeStep(step({ type: 'watch', minutes: 0.02, intervalSeconds: 0.3 } as PlanStep['action']), ctx((r) => seen.push(r)));
+  // 2.4 s at 0.3 s intervals: at least two rounds even when a loaded machine makes each check slow.
+  const ok = await executeStep(step({ type: 'watch', minutes: 0.04, intervalSeconds: 0.3 } as PlanStep['action']), ctx((r) => seen.push(r)));
   expect(ok).toMatchObject({ ok: true });
-  expect(seen.length).toBeGreaterThanOrEqual(3);
+  expect(seen.length).toBeGreaterThanOrEqual(2);
   expect(seen.every(([result]) => result?.live && result.ready)).toBe(true);
   healthy = false;
   const bad = await executeStep(step({ type: 'watch', minutes: 1, intervalSeconds: 1 }), ctx());

@@ -49,7 +49,12 @@ describe('buildPlan: pm2 upgrade', () => {
     const tail = stepIds(plan).slice(-8);
     expect(tail).toEqual(['prod-a:health-live', 'prod-a:health-ready', 'prod-a:health-version', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version', 'watch', 'record']);
     const version = plan.steps.find((step) => step.id === 'prod-b:health-version');
-    expect(version?.action).toEqual({ type: 'version-check', expectVersion: '2026.9.6', argv: ['~/.clawops/releases/current/bin/openclaw', '--version'] });
+    // The running gateway is asked, not the files: the link changes before the process restarts.
+    expect(version?.action).toEqual({
+      type: 'version-check', expectVersion: '2026.9.6',
+      argv: ['~/.clawops/releases/current/bin/openclaw', 'gateway', 'status', '--json', '--port', '18789'],
+      env: { OPENCLAW_STATE_DIR: '~/.openclaw' },
+    });
     expect(plan.steps.find((step) => step.id === 'watch')?.action).toEqual({ type: 'watch', minutes: 30, intervalSeconds: 60 });
   });
 
