@@ -55,7 +55,8 @@ async function rollout(stack: Stack, n: number, prefix: string) {
   };
   const child = fork(new URL('./fleet-bot.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
   const messages: FleetBotMessage[] = [];
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': 'exit' can fire before the last IPC message (the large `done`) is delivered.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   child.on('message', (message) => messages.push(message as FleetBotMessage));
   child.send({ config, version: TO });
   const timer = setTimeout(() => child.kill('SIGKILL'), 15 * 60_000);
