@@ -17,6 +17,8 @@ const onSignal = (signal: NodeJS.Signals): void => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// A closed terminal must stop the demo sandbox too (namespaces, sshd hosts, Redis), not orphan it.
+process.on('SIGHUP', onSignal);
 
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
@@ -31,4 +33,5 @@ const code = await runCli(process.argv.slice(2), {
 
 process.off('SIGINT', onSignal);
 process.off('SIGTERM', onSignal);
+process.off('SIGHUP', onSignal);
 process.exitCode = code;
