@@ -1,6 +1,7 @@
 /** Step builders shared by the strategies: install side by side, switch the link, back up, restore, check. */
 import type { PlanStep } from './types.js';
-import { command, currentLink, hostStep, releaseBinary, releasePrefix, stateEnv, trimSlash, type HostContext } from './context.js';
+import { command, currentLink, healthBase, hostStep, releaseBinary, releasePrefix, stateEnv, trimSlash, type HostContext } from './context.js';
+import type { Endpoint } from './strategies/types.js';
 import { runbookCommand } from './template.js';
 
 /** `npm install -g --prefix <releasesDir>/<version> openclaw@<version>`: a fresh prefix, so repeating it is harmless. */
@@ -117,4 +118,15 @@ export function versionCheckStep(ctx: HostContext, argv: readonly string[], expe
 
 export function probeVersionStep(ctx: HostContext, binary: readonly string[]): PlanStep {
   return hostStep(ctx, 'probe', 'Probe the running version', 'probe', command(runbookCommand(ctx.config, 'version', {}, binary)), { safeToRepeat: true });
+}
+
+/** Where a gateway that runs the `current` release (PM2, systemd) answers, and how to ask it its version. */
+export function currentReleaseEndpoint(ctx: HostContext): Endpoint {
+  const binary = [releaseBinary(ctx.host, 'current')];
+  const strategy = ctx.host.strategy;
+  const port = String('port' in strategy ? strategy.port : 18789);
+  return {
+    base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary,
+    running: { argv: runbookCommand(ctx.config, 'gatewayStatus', { port }, binary), env: { OPENCLAW_STATE_DIR: ctx.host.stateDir } },
+  };
 }

@@ -5,9 +5,8 @@
  */
 import type { StrategyConfig } from '../../config/schema.js';
 import { command, currentLink, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
-import { runbookCommand } from '../template.js';
-import { installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
-import type { Endpoint, RollbackMode, StrategyPlanner } from './types.js';
+import { currentReleaseEndpoint, installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
+import type { RollbackMode, StrategyPlanner } from './types.js';
 
 type Pm2Config = Extract<StrategyConfig, { kind: 'pm2' }>;
 
@@ -87,14 +86,7 @@ export const pm2Strategy: StrategyPlanner<'pm2'> = {
     };
   },
 
-  endpointAfter(ctx): Endpoint {
-    const binary = [releaseBinary(ctx.host, 'current')];
-    const port = String(ctx.host.strategy.kind === 'pm2' ? ctx.host.strategy.port : 18789);
-    return {
-      base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary,
-      running: { argv: runbookCommand(ctx.config, 'gatewayStatus', { port }, binary), env: { OPENCLAW_STATE_DIR: ctx.host.stateDir } },
-    };
-  },
+  endpointAfter: (ctx) => currentReleaseEndpoint(ctx),
 
   expectedDowntime: (_ctx, _config, _plan, mode) => mode === 'restore'
     ? 'stopped from `pm2 stop` until ready on the old version: restore + start-up (≈ 15–30 s per host)'

@@ -5,9 +5,8 @@
  */
 import type { StrategyConfig } from '../../config/schema.js';
 import { command, currentLink, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
-import { runbookCommand } from '../template.js';
-import { installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
-import type { Endpoint, StrategyPlanner } from './types.js';
+import { currentReleaseEndpoint, installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
+import type { StrategyPlanner } from './types.js';
 
 type SystemdConfig = Extract<StrategyConfig, { kind: 'systemd' }>;
 
@@ -85,14 +84,7 @@ export const systemdStrategy: StrategyPlanner<'systemd'> = {
     };
   },
 
-  endpointAfter(ctx): Endpoint {
-    const binary = [releaseBinary(ctx.host, 'current')];
-    const port = String(ctx.host.strategy.kind === 'systemd' ? ctx.host.strategy.port : 18789);
-    return {
-      base: healthBase(ctx.host), versionArgv: runbookCommand(ctx.config, 'version', {}, binary), stateDir: ctx.host.stateDir, binary,
-      running: { argv: runbookCommand(ctx.config, 'gatewayStatus', { port }, binary), env: { OPENCLAW_STATE_DIR: ctx.host.stateDir } },
-    };
-  },
+  endpointAfter: (ctx) => currentReleaseEndpoint(ctx),
 
   expectedDowntime(ctx, config, _plan, mode) {
     if (mode === 'restore') return 'stopped from `systemctl stop` until ready on the old version: restore + start-up (≈ 15–30 s per host)';
