@@ -35,8 +35,9 @@ export function createServices(redis: Redis, prefix: string, now: () => number =
     approvals: new ApprovalStore(redis, prefix, queueName),
     locks: new EnvironmentLocks(redis, prefix),
     async emit(event) {
-      await events.publish(event);
+      // Audit first: whoever reacts to an event (a `finished` in chat, `clawops history`) finds it recorded.
       await audit.record(event);
+      await events.publish(event);
     },
     async requestCancel(upgradeId, by) {
       await redis.set(`${prefix}:cancel:${upgradeId}`, by, 'EX', ttl);
