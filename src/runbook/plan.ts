@@ -22,7 +22,7 @@ import { analyzeChangelogs, hasFindings } from './changelog.js';
 import { backupFileFor, gateBefore, hostStep, type HostContext } from './context.js';
 import { planHash } from './hash.js';
 import { bindStrategy, type BoundStrategy } from './strategies/index.js';
-import { batches, factsFor, selectEnvironment, selectHosts, stagingEnvironments } from './select.js';
+import { batches, factsFor, runningVersions, selectEnvironment, selectHosts, stagingEnvironments } from './select.js';
 import { backupSteps, doctorStep, liveStep, probeVersionStep, readyStep, versionCheckStep } from './steps.js';
 import { compareVersions, fleetUpdateType, isVersion, parseVersion } from './version.js';
 import { validateRunbookCommands } from './template.js';
@@ -145,13 +145,7 @@ export function buildPlan(command: Command, config: ClawopsConfig, facts: PlanFa
   const backupId = facts.upgradeId;
   const draft: PlanDraft = { steps: [], gates: [], warnings: [] };
 
-  const fromVersions: Record<string, string> = {};
-  const known: string[] = [];
-  for (const host of hosts) {
-    const version = parseVersion(factsFor(facts, host).currentVersion);
-    fromVersions[host.name] = version ?? 'unknown';
-    if (version !== null) known.push(version);
-  }
+  const { fromVersions, known } = runningVersions(facts, hosts);
   const updateType = fleetUpdateType(known, target);
   const oldest = known.length === 0 ? null : ([...known].sort(compareVersions)[0] as string);
   const changelog = analyzeChangelogs(facts.changelogs, oldest, target);

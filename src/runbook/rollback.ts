@@ -16,10 +16,10 @@ import type { RollbackMode } from './strategies/index.js';
 import { bindStrategy } from './strategies/index.js';
 import { backupFileFor } from './context.js';
 import { describeFrom, finishPlan, fleetStep, frontGates, healthSteps, hostContext, strategyOf, type PlanDraft } from './plan.js';
-import { batches, factsFor, selectEnvironment, selectHosts } from './select.js';
+import { batches, runningVersions, selectEnvironment, selectHosts } from './select.js';
 import { probeVersionStep } from './steps.js';
 import { validateRunbookCommands } from './template.js';
-import { fleetUpdateType, isVersion, parseVersion } from './version.js';
+import { fleetUpdateType, isVersion } from './version.js';
 
 type RollbackCommand = Extract<Command, { kind: 'rollback' }>;
 
@@ -64,13 +64,7 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
   };
 
   const draft: PlanDraft = { steps: [], gates: [], warnings: [] };
-  const fromVersions: Record<string, string> = {};
-  const known: string[] = [];
-  for (const host of hosts) {
-    const version = parseVersion(factsFor(facts, host).currentVersion);
-    fromVersions[host.name] = version ?? 'unknown';
-    if (version !== null) known.push(version);
-  }
+  const { fromVersions, known } = runningVersions(facts, hosts);
   // A host already on the target was not moved (e.g. the upgrade failed before reaching it): it has
   // no backup of this upgrade to restore, and stopping it would be downtime for nothing.
   const changed = hosts.filter((host) => command.fromBackup !== undefined || fromVersions[host.name] !== target);

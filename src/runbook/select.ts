@@ -2,6 +2,7 @@
 import { ClawopsError } from '../errors.js';
 import type { ClawopsConfig, EnvironmentConfig, HostConfig } from '../config/schema.js';
 import type { HostFacts, PlanFacts } from './types.js';
+import { parseVersion } from './version.js';
 
 /** The named environment, or the default: `production` when it exists, else the only one that is not staging. */
 export function selectEnvironment(config: ClawopsConfig, name: string | undefined): { name: string; env: EnvironmentConfig } {
@@ -54,4 +55,16 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
   const step = Math.max(1, Math.floor(size));
   for (let index = 0; index < items.length; index += step) out.push(items.slice(index, index + step));
   return out;
+}
+
+/** The version each host runs now ('unknown' when unreadable), and the readable ones. */
+export function runningVersions(facts: PlanFacts, hosts: readonly HostConfig[]): { fromVersions: Record<string, string>; known: string[] } {
+  const fromVersions: Record<string, string> = {};
+  const known: string[] = [];
+  for (const host of hosts) {
+    const version = parseVersion(factsFor(facts, host).currentVersion);
+    fromVersions[host.name] = version ?? 'unknown';
+    if (version !== null) known.push(version);
+  }
+  return { fromVersions, known };
 }

@@ -4,7 +4,7 @@
  * of its process group is a crash; SIGTERM is a graceful stop. A new worker process resumes from
  * the cursor saved in the job. Executions are counted with marker files.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { workerChildren } from '../jobs/worker-children.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ let redis: RedisServer;
 let dir: string;
 let harness: BatchEngine;
 let configInput: Record<string, unknown>;
-const children = new Set<ChildProcess>();
+const workers = workerChildren();
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -30,39 +30,11 @@ beforeAll(async () => {
   harness = await startBatchEngine(configInput, createLocalShell(), { worker: false });
 });
 afterAll(async () => {
-  for (const child of children) signalGroup(child, 'SIGKILL');
+  workers.killAll();
   await harness.close();
   await redis.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/engine-batch-worker.ts'], {
-    cwd: process.cwd(),
-    env: { ...process.env, CLAWOPS_FLEET_CONFIG: JSON.stringify(configInput) },
-    // Own process group: a SIGKILL to the group takes the worker and the commands it runs, like a host crash.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  return child;
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(signal === 'SIGKILL' ? -child.pid : child.pid, signal); } catch { /* already gone */ }
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  signalGroup(child, signal);
-  await exited;
-  children.delete(child);
-}
 
 async function lines(name: string): Promise<number> {
   const file = join(dir, name);
@@ -92,19 +64,19 @@ test('a crash with two steps in flight resumes both: the finished unsafe step is
   if (!result.ok) throw new Error(result.message);
   const log = record(engine, result.upgradeId);
 
-  let worker = await startWorkerProcess();
+  let worker = await workers.start('test/e2e/engine-batch-worker.ts', { CLAWOPS_FLEET_CONFIG: JSON.stringify(configInput) });
   await log.waitFor((event) => event.type === 'step-started' && event.stepId === 'host-1:warm-up');
   await expect.poll(() => lines('h1-warm-runs')).toBe(1);
   await expect.poll(() => existsSync(file('h2-installed'))).toBe(true);
   // Both marks reached Redis although two chains saved at once.
   await expect.poll(async () => (await cursorOf(result.upgradeId))?.started.slice().sort()).toEqual(['host-1:install', 'host-1:warm-up', 'host-2:install']);
   expect((await cursorOf(result.upgradeId))?.done).toEqual(['host-1:install']);
-  await stopChild(worker, 'SIGKILL');
+  await workers.stop(worker, 'SIGKILL');
   const finishedBeforeCrash = log.events.flatMap((event) => event.type === 'step-finished' ? [event.stepId] : []);
   expect(finishedBeforeCrash).toEqual(['host-1:install']);
 
   await writeFile(file('release-1'), '');
-  worker = await startWorkerProcess();
+  worker = await workers.start('test/e2e/engine-batch-worker.ts', { CLAWOPS_FLEET_CONFIG: JSON.stringify(configInput) });
   expect(await log.waitFor((event) => event.type === 'finished', 30_000)).toMatchObject({ outcome: 'succeeded' });
   expect(await lines('h1-install-runs')).toBe(1);
   expect(await lines('h1-warm-runs')).toBe(2);
@@ -116,7 +88,7 @@ test('a crash with two steps in flight resumes both: the finished unsafe step is
     ['host-1:install', 'succeeded', 1], ['host-1:warm-up', 'succeeded', 2], ['host-2:install', 'skipped', 1], ['host-2:switch', 'succeeded', 1],
   ]);
   log.stop();
-  await stopChild(worker, 'SIGKILL');
+  await workers.stop(worker, 'SIGKILL');
 }, 60_000);
 
 test('a graceful stop with two hosts in flight hands the job back with both marks saved; a new worker finishes it', async () => {
@@ -129,22 +101,22 @@ test('a graceful stop with two hosts in flight hands the job back with both mark
   const result = await engine.submit(upgradeCommand(ENV), alice);
   if (!result.ok) throw new Error(result.message);
   const log = record(engine, result.upgradeId);
-  let worker = await startWorkerProcess();
+  let worker = await workers.start('test/e2e/engine-batch-worker.ts', { CLAWOPS_FLEET_CONFIG: JSON.stringify(configInput) });
   await expect.poll(async () => (await lines('host-1-slow-runs')) + (await lines('host-2-slow-runs'))).toBe(2);
   const stoppedAt = Date.now();
-  await stopChild(worker, 'SIGTERM');
+  await workers.stop(worker, 'SIGTERM');
   // Running commands were stopped, not waited out (5 s), and nothing after them started.
   expect(Date.now() - stoppedAt).toBeLessThan(4_000);
   expect(await engine.queue.getJobState(result.upgradeId)).toBe('waiting');
   expect((await cursorOf(result.upgradeId))?.started.slice().sort()).toEqual(['host-1:slow', 'host-2:slow']);
   expect(await lines('host-1-next-runs') + await lines('host-2-next-runs')).toBe(0);
 
-  worker = await startWorkerProcess();
+  worker = await workers.start('test/e2e/engine-batch-worker.ts', { CLAWOPS_FLEET_CONFIG: JSON.stringify(configInput) });
   expect(await log.waitFor((event) => event.type === 'finished', 30_000)).toMatchObject({ outcome: 'succeeded' });
   for (const host of ['host-1', 'host-2']) {
     expect(await lines(`${host}-slow-runs`)).toBe(2);
     expect(await lines(`${host}-next-runs`)).toBe(1);
   }
   log.stop();
-  await stopChild(worker, 'SIGKILL');
+  await workers.stop(worker, 'SIGKILL');
 }, 60_000);

@@ -3,7 +3,6 @@
  * started) in the middle of a step; a new worker process resumes the upgrade from the cursor
  * saved in the job. Executions are counted with marker files.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +11,13 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { createLocalShell } from '../harness/local-shell.js';
 import { alice, bob, makePlan, shStep } from '../jobs/fixtures.js';
+import { workerChildren } from '../jobs/worker-children.js';
 import { record, startEngine, upgradeCommand, type Harness } from '../jobs/engine-harness.js';
 
 let redis: RedisServer;
 let dir: string;
 let harness: Harness;
-const children = new Set<ChildProcess>();
+const workers = workerChildren();
 const PREFIX = 'crash';
 
 beforeAll(async () => {
@@ -26,39 +26,11 @@ beforeAll(async () => {
   harness = await startEngine(redis.url, createLocalShell(), { prefix: PREFIX, worker: false });
 });
 afterAll(async () => {
-  for (const child of children) killGroup(child, 'SIGKILL');
+  workers.killAll();
   await harness.close();
   await redis.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/jobs/worker-process.ts'], {
-    cwd: process.cwd(),
-    env: { ...process.env, REDIS_URL: redis.url, CLAWOPS_PREFIX: PREFIX },
-    // Own process group: a SIGKILL to the group takes the worker and the commands it runs, like a host crash.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  return child;
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  try { process.kill(-child.pid, signal); } catch { /* already gone */ }
-}
-
-async function crash(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  killGroup(child, 'SIGKILL');
-  await exited;
-  children.delete(child);
-}
 
 async function lines(file: string): Promise<number> {
   return existsSync(file) ? (await readFile(file, 'utf8')).split('\n').filter(Boolean).length : 0;
@@ -78,17 +50,17 @@ test('an upgrade survives two worker crashes without re-running a step that is n
   if (!result.ok) throw new Error(result.message);
   const log = record(engine, result.upgradeId);
 
-  let worker = await startWorkerProcess();
+  let worker = await workers.start('test/jobs/worker-process.ts', { REDIS_URL: redis.url, CLAWOPS_PREFIX: PREFIX });
   await log.waitFor((event) => event.type === 'step-started' && event.stepId === 'install');
   await expect.poll(() => existsSync(join(dir, 'installed'))).toBe(true);
-  await crash(worker);
+  await workers.stop(worker);
 
-  worker = await startWorkerProcess();
+  worker = await workers.start('test/jobs/worker-process.ts', { REDIS_URL: redis.url, CLAWOPS_PREFIX: PREFIX });
   await log.waitFor((event) => event.type === 'step-started' && event.stepId === 'warm-up', 20_000);
   await expect.poll(() => lines(join(dir, 'warm-runs'))).toBe(1);
-  await crash(worker);
+  await workers.stop(worker);
 
-  worker = await startWorkerProcess();
+  worker = await workers.start('test/jobs/worker-process.ts', { REDIS_URL: redis.url, CLAWOPS_PREFIX: PREFIX });
   expect(await log.waitFor((event) => event.type === 'finished', 30_000)).toMatchObject({ outcome: 'succeeded' });
 
   expect(await lines(join(dir, 'install-runs'))).toBe(1);
@@ -101,7 +73,7 @@ test('an upgrade survives two worker crashes without re-running a step that is n
     ['install', 'skipped', 1], ['warm-up', 'succeeded', 2], ['switch', 'succeeded', 1],
   ]);
   log.stop();
-  await crash(worker);
+  await workers.stop(worker);
 }, 90_000);
 
 test('an interrupted unsafe step with no check is not re-run until someone approves', async () => {
@@ -112,12 +84,12 @@ test('an interrupted unsafe step with no check is not re-run until someone appro
   const result = await engine.submit(upgradeCommand(), alice);
   if (!result.ok) throw new Error(result.message);
   const log = record(engine, result.upgradeId);
-  let worker = await startWorkerProcess();
+  let worker = await workers.start('test/jobs/worker-process.ts', { REDIS_URL: redis.url, CLAWOPS_PREFIX: PREFIX });
   await log.waitFor((event) => event.type === 'step-started');
   await expect.poll(() => lines(join(dir, 'migrate-runs'))).toBe(1);
-  await crash(worker);
+  await workers.stop(worker);
 
-  worker = await startWorkerProcess();
+  worker = await workers.start('test/jobs/worker-process.ts', { REDIS_URL: redis.url, CLAWOPS_PREFIX: PREFIX });
   const waiting = await log.waitFor((event) => event.type === 'gate-waiting', 20_000);
   expect(waiting).toMatchObject({ gateId: 'confirm:migrate' });
   expect(log.events.some((event) => event.type === 'log' && event.level === 'warn' && event.message.includes('interrupted'))).toBe(true);
@@ -128,5 +100,5 @@ test('an interrupted unsafe step with no check is not re-run until someone appro
   expect(await log.waitFor((event) => event.type === 'finished')).toMatchObject({ outcome: 'cancelled' });
   expect(await lines(join(dir, 'migrate-runs'))).toBe(1);
   log.stop();
-  await crash(worker);
+  await workers.stop(worker);
 }, 60_000);

@@ -3,62 +3,34 @@
  * the restarted gateway) is replaced by a new worker process, which resumes from the saved
  * cursor: the upgrade finishes and npm installed each release exactly once per host.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { workerChildren } from '../jobs/worker-children.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openclawVersion } from '../harness/openclaw.js';
 import { RELEASES_DIR, npmInstallRuns, requester, startUpgradeFleet, type UpgradeFleet } from '../harness/fleet-fixture.js';
 
 let f: UpgradeFleet;
-const children = new Set<ChildProcess>();
+const workers = workerChildren();
 
 beforeAll(async () => {
   // A slow start-up (1.5 s) gives the kill a readiness wait to land in.
   f = await startUpgradeFleet({ strategy: 'pm2', hosts: 2, versions: ['1.2.0', '1.3.0'], initialVersion: '1.2.0', redisPrefix: 'e2e-crash', worker: false, startupMs: 1500 });
 });
 afterAll(async () => {
-  for (const child of children) killGroup(child);
+  workers.killAll();
   await f?.stop();
 });
-
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/upgrade-worker-process.ts'], {
-    cwd: process.cwd(),
-    env: { ...process.env, CLAWOPS_FLEET_CONFIG: JSON.stringify(f.configInput) },
-    // Own process group: SIGKILL to the group is a crash of the worker machine.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  return child;
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-}
-
-async function crash(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  killGroup(child);
-  await exited;
-  children.delete(child);
-}
 
 test('a worker killed with SIGKILL mid-upgrade is replaced and the upgrade finishes without re-running the install', async () => {
   const submitted = await f.engine.submit(f.upgrade('1.3.0'), requester);
   if (!submitted.ok) throw new Error(submitted.message);
   const log = f.record(submitted.upgradeId);
-  let worker = await startWorkerProcess();
+  let worker = await workers.start('test/e2e/upgrade-worker-process.ts', { CLAWOPS_FLEET_CONFIG: JSON.stringify(f.configInput) });
   await log.waitFor((event) => event.type === 'step-started' && event.stepId === 'host-a:ready', 60_000);
   expect(log.events.some((event) => event.type === 'step-finished' && event.stepId === 'host-a:install')).toBe(true);
-  await crash(worker);
+  await workers.stop(worker);
   expect(log.events.some((event) => event.type === 'step-finished' && event.stepId === 'host-a:ready')).toBe(false);
 
-  worker = await startWorkerProcess();
+  worker = await workers.start('test/e2e/upgrade-worker-process.ts', { CLAWOPS_FLEET_CONFIG: JSON.stringify(f.configInput) });
   expect(await log.waitFor((event) => event.type === 'finished', 90_000)).toMatchObject({ outcome: 'succeeded' });
   const starts = (stepId: string) => log.events.filter((event) => event.type === 'step-started' && event.stepId === stepId).length;
   expect(starts('host-a:install')).toBe(1);
@@ -70,5 +42,5 @@ test('a worker killed with SIGKILL mid-upgrade is replaced and the upgrade finis
     expect((await openclawVersion(f.shell, host, `${RELEASES_DIR}/current/bin/openclaw`)).version).toBe('1.3.0');
   }
   log.stop();
-  await crash(worker);
+  await workers.stop(worker);
 }, 150_000);
