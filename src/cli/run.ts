@@ -118,15 +118,12 @@ function parseGlobalOptions(argv: readonly string[]): { configFile: string | und
       index += 1;
       break;
     }
+    const option = configOptionAt(argv, index);
     if (arg === '-h' || arg === '--help') {
       help = true;
-    } else if (arg === '-c' || arg === '--config') {
-      const value = argv[index + 1];
-      if (value === undefined || value.startsWith('-')) throw new ClawopsError('COMMAND_INVALID', `${arg} needs a file: ${arg} FILE`);
-      configFile = value;
-      index += 1;
-    } else if (arg.startsWith('--config=')) {
-      configFile = arg.slice('--config='.length);
+    } else if (option) {
+      configFile = option.file;
+      index = option.last;
     } else {
       throw new ClawopsError('COMMAND_INVALID', `unknown option ${arg}; run \`clawops help\``);
     }
@@ -143,13 +140,10 @@ function extractConfigOption(args: readonly string[]): { configFile: string | un
       kept.push(...args.slice(index));
       break;
     }
-    if (arg === '-c' || arg === '--config') {
-      const value = args[index + 1];
-      if (value === undefined || value.startsWith('-')) throw new ClawopsError('COMMAND_INVALID', `${arg} needs a file: ${arg} FILE`);
-      configFile = value;
-      index += 1;
-    } else if (arg.startsWith('--config=')) {
-      configFile = arg.slice('--config='.length);
+    const option = configOptionAt(args, index);
+    if (option) {
+      configFile = option.file;
+      index = option.last;
     } else {
       kept.push(arg);
     }
@@ -172,4 +166,20 @@ export function reportError(error: unknown, deps: Pick<CliDeps, 'stderr' | 'logg
   deps.stderr.write(`clawops: internal error: ${summary} (details in the log)\n`);
   deps.logger.error({ err: error }, 'internal error');
   return EXIT_FAILURE;
+}
+
+interface ConfigOption {
+  file: string;
+  /** Index of the last word the option used. */
+  last: number;
+}
+
+/** `--config FILE`, `-c FILE` or `--config=FILE` at `index`, wherever it stands on the line. */
+function configOptionAt(args: readonly string[], index: number): ConfigOption | undefined {
+  const arg = args[index] ?? '';
+  if (arg.startsWith('--config=')) return { file: arg.slice('--config='.length), last: index };
+  if (arg !== '-c' && arg !== '--config') return undefined;
+  const value = args[index + 1];
+  if (value === undefined || value.startsWith('-')) throw new ClawopsError('COMMAND_INVALID', `${arg} needs a file: ${arg} FILE`);
+  return { file: value, last: index + 1 };
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import semver from 'semver';
 
 const execFileAsync = promisify(execFile);
 export const DOUBLE_SOURCE = fileURLToPath(new URL('../double/', import.meta.url));
@@ -129,23 +130,6 @@ export function cleanNpmEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
   return { ...env, ...extra };
 }
 
-function compareVersions(a: string, b: string): number {
-  const split = (v: string) => {
-    const i = v.indexOf('-');
-    return [(i === -1 ? v : v.slice(0, i)).split('.').map(Number), i === -1 ? '' : v.slice(i + 1)] as const;
-  };
-  const [ca, pa] = split(a);
-  const [cb, pb] = split(b);
-  for (let i = 0; i < 3; i++) {
-    const d = (ca[i] ?? 0) - (cb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  if (pa === pb) return 0;
-  if (!pa) return 1;
-  if (!pb) return -1;
-  return pa < pb ? -1 : 1;
-}
-
 /** Packs every version (in parallel), then serves them on every `listen` address. */
 export async function startRegistry(options: StartRegistryOptions): Promise<TestRegistry> {
   const workDir = await mkdtemp(join(tmpdir(), 'clawops-registry-'));
@@ -156,7 +140,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
     for (const result of await Promise.all(options.versions.map((entry) => pack(normalizeVersion(entry), workDir)))) {
       packed.set(result.spec.version, result);
     }
-    const versions = [...packed.keys()].sort(compareVersions);
+    const versions = [...packed.keys()].sort(semver.compare);
     let latest = options.latest ?? versions.filter((v) => !v.includes('-')).at(-1) ?? versions.at(-1) ?? '';
 
     const packument = (host: string) => ({

@@ -88,3 +88,13 @@ export function commandLines(plan: { steps: readonly import('../../../src/runboo
 export function stepIds(plan: { steps: readonly { id: string }[] }): string[] {
   return plan.steps.map((step) => step.id);
 }
+
+/** The error `fn` throws; fails the test when it does not throw. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}

@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/runbook/plan.js';
 import { isClawopsError } from '../../../src/errors.js';
 import type { Command } from '../../../src/commands/types.js';
-import { CHANGELOG_2026_9_2, CHANGELOG_2026_9_6, commandLines, fleet, host, planFacts, pm2Fleet, stepIds } from './fixtures.js';
+import { CHANGELOG_2026_9_2, CHANGELOG_2026_9_6, commandLines, fleet, host, planFacts, pm2Fleet, stepIds, thrown } from './fixtures.js';
 
 function upgrade(extra: Partial<Extract<Command, { kind: 'upgrade' }>> = {}): Command {
   return { kind: 'upgrade', version: '2026.9.6', dryRun: false, skipStaging: false, ...extra };
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('buildPlan: pm2 upgrade', () => {

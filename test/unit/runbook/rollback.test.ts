@@ -3,7 +3,7 @@ import { buildRollbackPlan } from '../../../src/runbook/rollback.js';
 import { isClawopsError } from '../../../src/errors.js';
 import type { Command } from '../../../src/commands/types.js';
 import type { HostFacts, RollbackRecord } from '../../../src/runbook/types.js';
-import { commandLines, fleet, host, planFacts, stepIds } from './fixtures.js';
+import { commandLines, fleet, host, planFacts, stepIds, thrown } from './fixtures.js';
 
 const RECORD: RollbackRecord = { upgradeId: 'u42', fromVersions: { gw: '2026.9.5' }, toVersion: '2026.9.6', backupId: 'u42' };
 const B = '~/.clawops/backups/openclaw-pre-upgrade-u42-gw.tar.gz';
@@ -21,15 +21,6 @@ function plan(strategy: Record<string, unknown>, options: { facts?: Partial<Host
     ...(options.schemaChanges === undefined ? {} : { schemaChanges: options.schemaChanges }),
   });
   return buildRollbackPlan(rollback(options.command), config, { ...facts, upgradeId: 'r7' }, options.record === null ? undefined : (options.record ?? RECORD));
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('rollback: switch back to the installed release', () => {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fillTemplate, resolveOpenclaw } from '../../../src/runbook/template.js';
 import { isClawopsError } from '../../../src/errors.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from './fixtures.js';
 
 describe('fillTemplate', () => {
   it('fills each element on its own: a value with spaces or quotes stays one argument', () => {
