@@ -45,6 +45,7 @@ export function createPlanner(deps: PlannerDeps): Planner {
       const base = { upgradeId: context.upgradeId, now: new Date().toISOString(), hosts };
       if (command.kind === 'upgrade') {
         const targetVersion = command.version === 'latest' ? await resolveLatest(shell, config, probeHost, signal) : command.version;
+        if (command.version !== 'latest') await refuseUnpublished(shell, config, probeHost, targetVersion, signal);
         const from = lowestVersion(Object.values(hosts).map((facts) => facts.currentVersion));
         const source = deps.changelogs ?? npmPackChangelogs(shell, config, probeHost);
         const changelogs = from !== null && semver.gt(targetVersion, from) ? await source(from, targetVersion, signal) : {};
@@ -78,6 +79,21 @@ async function resolveLatest(shell: RemoteShell, config: ClawopsConfig, host: Ho
     throw new ClawopsError('PLAN_INVALID', `could not resolve "latest" on ${host.name}: ${(result.stderr || result.stdout).trim().slice(0, 200)}`);
   }
   return version;
+}
+
+/**
+ * The guide's version check, before anything runs: a version the hosts' registry does not have
+ * would otherwise fail at the install step after the backups (a half-run upgrade). Refuses only
+ * on the registry's own "no such version" (npm E404); anything else (no npm on a Docker host, an
+ * unreachable registry) is left to the install step, which reports it.
+ */
+async function refuseUnpublished(shell: RemoteShell, config: ClawopsConfig, host: HostConfig, version: string, signal?: AbortSignal): Promise<void> {
+  const argv = fillTemplate(config.runbook.commands.registryVersion, { version });
+  const result = await shell.run(toRemoteTarget(host), argv, { timeoutMs: config.runbook.timeouts.commandSeconds * 1000, ...(signal ? { signal } : {}) });
+  if (result.exitCode === 0) return;
+  if (/\bE404\b|No match found for version/.test(`${result.stdout}\n${result.stderr}`)) {
+    throw new ClawopsError('PLAN_INVALID', `openclaw ${version} is not published (${host.name}'s registry has no such version); /openclaw check shows the latest`);
+  }
 }
 
 /** CHANGELOG.md of every published version in (from, to], read from `npm pack` tarballs on a host. */

@@ -5,7 +5,7 @@
  */
 import { ClawopsError, isClawopsError } from '../errors.js';
 import type { HostConfig } from '../config/schema.js';
-import type { PlanStep } from '../runbook/types.js';
+import type { PlanStep, StepAction } from '../runbook/types.js';
 import type { RemoteShell, RemoteTarget } from '../remote/types.js';
 import type { HealthResult } from './events.js';
 import { abortableSleep, checkHealth, parseOpenClawVersion, waitForEndpoint, type ProbeTarget } from '../health/probes.js';
@@ -61,7 +61,9 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<Ste
       case 'http-check': {
         const probe: ProbeTarget = { host: step.host ?? 'bot', baseUrl: action.url, viaHost: action.viaHost, shell: ctx.shell, ...(ctx.host ? { target: toRemoteTarget(ctx.host) } : {}) };
         const result = await waitForEndpoint(probe, action.expect, { timeoutMs: action.timeoutMs, signal: ctx.signal, now });
-        ctx.onHealth?.([{ host: probe.host, live: result.ok, ready: action.expect === 'ready' && result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) }]);
+        // A /healthz answer says nothing about readiness: only /readyz checks go to the health panel
+        // (a live-only check would show a healthy host as "not ready").
+        if (action.expect === 'ready') ctx.onHealth?.([{ host: probe.host, live: result.ok, ready: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) }]);
         if (result.ok) return { ok: true, durationMs: elapsed(), excerpt: `${action.expect} after ${result.attempts} probe(s)` };
         return { ok: false, durationMs: elapsed(), excerpt: result.error ?? '', error: `${action.url} not ${action.expect} within ${action.timeoutMs} ms` };
       }
@@ -74,7 +76,7 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<Ste
         return { ok: false, durationMs: elapsed(), excerpt: found.output, error: `expected version ${action.expectVersion}, host runs ${found.version ?? 'an unreadable version'}` };
       }
       case 'watch':
-        return await watch(step, action.minutes, action.intervalSeconds, ctx, now, started);
+        return await watch(step, action, ctx, now, started);
       case 'notify':
         // Nothing runs remotely: the message is the step's record (step-finished excerpt, audit).
         return { ok: true, durationMs: elapsed(), excerpt: action.message };
@@ -103,27 +105,43 @@ export async function readVersionWith(shell: RemoteShell, target: RemoteTarget, 
   return { version: parseOpenClawVersion(result.stdout)?.version ?? null, output };
 }
 
-/** Health of the step's host, or of every host of the environment (fleet-wide watch), each interval. */
-async function watch(step: PlanStep, minutes: number, intervalSeconds: number, ctx: StepContext, now: () => number, started: number): Promise<StepResult> {
+/**
+ * Health of the step's host, or of every host of the environment (fleet-wide watch), each interval,
+ * with the version each running gateway reports when the plan says how to ask it.
+ */
+async function watch(step: PlanStep, action: Extract<StepAction, { type: 'watch' }>, ctx: StepContext, now: () => number, started: number): Promise<StepResult> {
+  const { minutes, intervalSeconds } = action;
   const hosts = ctx.host ? [ctx.host] : [...(ctx.environmentHosts ?? [])];
   if (hosts.length === 0) return { ok: false, durationMs: 0, excerpt: '', error: `watch ${step.id} has no host to check in ${step.environment}` };
-  const probes: ProbeTarget[] = hosts.map((host) => ({ host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell: ctx.shell, target: toRemoteTarget(host) }));
-  const end = started + minutes * 60_000;
-  let checks = 0;
+  const timeoutMs = Math.min(10_000, intervalSeconds * 1000);
+  const checks = hosts.map((host) => {
+    const target = toRemoteTarget(host);
+    const probe: ProbeTarget = { host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell: ctx.shell, target };
+    const versionProbe = action.versions?.[host.name];
+    // `gateway status` of real OpenClaw takes seconds: give it more than one health request.
+    const readVersion = versionProbe === undefined ? undefined
+      : async () => (await readVersionWith(ctx.shell, withEnv(target, versionProbe.env), versionProbe.argv, ctx.signal, Math.max(timeoutMs, 30_000))).version;
+    return () => checkHealth(probe, { timeoutMs, signal: ctx.signal, ...(readVersion ? { readVersion } : {}) });
+  });
+  let rounds = 0;
   for (;;) {
-    const results = await Promise.all(probes.map((probe) => checkHealth(probe, { timeoutMs: Math.min(10_000, intervalSeconds * 1000), signal: ctx.signal })));
-    checks += 1;
+    const results = await Promise.all(checks.map((check) => check()));
+    rounds += 1;
     ctx.onHealth?.(results);
-    const bad = results.filter((result) => !result.live || !result.ready);
-    if (bad.length > 0) {
-      const which = bad.map((result) => `${result.host} ${result.live ? 'not ready' : 'not live'}`).join(', ');
-      return { ok: false, durationMs: now() - started, excerpt: bad.map((result) => result.error ?? '').filter(Boolean).join('\n'), error: `health check ${checks} failed: ${which}`, proposeRollback: true };
+    const problems = results.flatMap((result) => {
+      if (!result.live || !result.ready) return [`${result.host} ${result.live ? 'not ready' : 'not live'}`];
+      if (action.expectVersion !== undefined && result.version !== undefined && result.version !== action.expectVersion) return [`${result.host} runs ${result.version}, not ${action.expectVersion}`];
+      return [];
+    });
+    if (problems.length > 0) {
+      const excerpt = results.map((result) => result.error ?? '').filter(Boolean).join('\n');
+      return { ok: false, durationMs: now() - started, excerpt, error: `health check ${rounds} failed: ${problems.join(', ')}`, proposeRollback: true };
     }
-    if (now() + intervalSeconds * 1000 > end) break;
+    if (now() + intervalSeconds * 1000 > started + minutes * 60_000) break;
     await abortableSleep(intervalSeconds * 1000, ctx.signal);
   }
   const where = hosts.length === 1 ? '' : ` on ${hosts.length} hosts`;
-  return { ok: true, durationMs: now() - started, excerpt: `${checks} health check(s) passed${where} over ${minutes} min` };
+  return { ok: true, durationMs: now() - started, excerpt: `${rounds} health check(s) passed${where} over ${minutes} min` };
 }
 
 function requireHost(step: PlanStep, ctx: StepContext): HostConfig {

@@ -17,11 +17,12 @@
 import { ClawopsError } from '../errors.js';
 import type { Command } from '../commands/types.js';
 import type { ClawopsConfig, EnvironmentConfig, HostConfig, StrategyKind } from '../config/schema.js';
-import type { ChangelogFindings, HostFacts, Plan, PlanFacts, PlanGate, PlanStep, StepPhase } from './types.js';
+import type { ChangelogFindings, HostFacts, Plan, PlanFacts, PlanGate, PlanStep, StepPhase, VersionProbe } from './types.js';
 import { analyzeChangelogs, hasFindings } from './changelog.js';
 import { backupFileFor, gateBefore, hostStep, type HostContext } from './context.js';
 import { planHash } from './hash.js';
 import { bindStrategy, type BoundStrategy } from './strategies/index.js';
+import type { Endpoint } from './strategies/types.js';
 import { batches, factsFor, runningVersions, selectEnvironment, selectHosts, stagingEnvironments } from './select.js';
 import { backupSteps, doctorStep, liveStep, probeVersionStep, readyStep, versionCheckStep } from './steps.js';
 import { compareVersions, fleetUpdateType, isVersion, parseVersion } from './version.js';
@@ -56,12 +57,20 @@ function addSteps(draft: PlanDraft, part: { steps: PlanStep[]; gates: PlanGate[]
 }
 
 /** Live + ready + version on one host, where the strategy says the gateway serves now. */
+/** How the verify steps ask a host its running version: the running gateway when the strategy can, else the binary. */
+function versionProbe(endpoint: Endpoint): VersionProbe {
+  const env = endpoint.running?.env ?? endpoint.versionEnv;
+  const argv = [...(endpoint.running?.argv ?? endpoint.versionArgv)];
+  return env !== undefined && Object.keys(env).length > 0 ? { argv, env: { ...env } } : { argv };
+}
+
 export function healthSteps(ctx: HostContext, strategy: BoundStrategy, changed: boolean, withDoctor: boolean): PlanStep[] {
   const endpoint = strategy.endpointAfter(changed);
+  const probe = versionProbe(endpoint);
   const steps = [
     liveStep(ctx, endpoint.base, 'health-live'),
     readyStep(ctx, endpoint.base, 'health-ready', 'Health: ready (/readyz)'),
-    versionCheckStep(ctx, endpoint.running?.argv ?? endpoint.versionArgv, ctx.toVersion, 'health-version', endpoint.running?.env ?? endpoint.versionEnv),
+    versionCheckStep(ctx, probe.argv, ctx.toVersion, 'health-version', probe.env),
   ];
   if (withDoctor && endpoint.binary !== null) steps.push(doctorStep(ctx, endpoint.binary, endpoint.stateDir, 'health-doctor'));
   return steps;
@@ -172,7 +181,10 @@ export function buildPlan(command: Command, config: ClawopsConfig, facts: PlanFa
   }
   if (changed.length > 0 && config.runbook.watch.minutes > 0) {
     const { minutes, intervalSeconds } = config.runbook.watch;
-    draft.steps.push(fleetStep(config, envName, 'watch', `Watch ${envName} for ${minutes} min (health every ${intervalSeconds} s)`, 'wait', { type: 'watch', minutes, intervalSeconds }, 'watch'));
+    const versions = Object.fromEntries(hosts.map((host) => [host.name, versionProbe(bindStrategy(hostContext(config, facts, host, envName, 'watch', 0, target, backupId)).endpointAfter(changed.includes(host)))]));
+    draft.steps.push(fleetStep(config, envName, 'watch', `Watch ${envName} for ${minutes} min (health every ${intervalSeconds} s)`, 'wait', {
+      type: 'watch', minutes, intervalSeconds, expectVersion: target, versions,
+    }, 'watch'));
   }
   draft.steps.push(fleetStep(config, envName, 'record', 'Record the upgrade log and report', 'notify', {
     type: 'notify',

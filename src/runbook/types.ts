@@ -28,6 +28,8 @@ export type StepKind =
  *   `expectVersion`. Without `argv` the executor uses its own version probe.
  * - `watch`: health checks every `intervalSeconds` for `minutes`; a failure proposes rollback.
  *   A watch step without `host` covers every host of its environment that the plan upgraded.
+ *   `versions` says how to ask each host's running gateway its version (shown with its health);
+ *   a host that answers with another version than `expectVersion` fails the watch.
  * - `notify`: posts `message` to the thread and writes the upgrade record (audit log).
  *
  * Restoring state (blue-green idle color, rollback from backup) needs no built-in action: the
@@ -36,12 +38,18 @@ export type StepKind =
  * moves the payload into place, followed by a `test -d <stateDir>` verify step, because `find`
  * exits 0 even when it found nothing. See src/runbook/steps.ts.
  */
+/** How to ask one host which OpenClaw version its gateway runs (argv run on the host). */
+export interface VersionProbe {
+  argv: readonly string[];
+  env?: Readonly<Record<string, string>>;
+}
+
 export type StepAction =
   | { type: 'command'; argv: readonly string[]; env?: Readonly<Record<string, string>>; okExitCodes?: readonly number[] }
   | { type: 'write-file'; path: string; content: string }
   | { type: 'http-check'; url: string; expect: 'live' | 'ready'; timeoutMs: number; viaHost: boolean }
   | { type: 'version-check'; expectVersion: string; argv?: readonly string[]; env?: Readonly<Record<string, string>> }
-  | { type: 'watch'; minutes: number; intervalSeconds: number }
+  | { type: 'watch'; minutes: number; intervalSeconds: number; expectVersion?: string; versions?: Readonly<Record<string, VersionProbe>> }
   | { type: 'notify'; message: string };
 
 /** Where a step belongs in the run; the chat checklist groups by it. */

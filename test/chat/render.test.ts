@@ -74,7 +74,7 @@ describe('checklist', () => {
 });
 
 describe('health, approvals, notes, report', () => {
-  it('reports live, ready, version and latency per host', () => {
+  it('reports live, ready, version (when known) and latency per host', () => {
     const state = reduceThread(rebuildThread(UPGRADE, happyHistory().slice(0, 1)), {
       type: 'health', upgradeId: UPGRADE, results: [
         { host: 'host-a', live: true, ready: true, version: '2026.9.6', latencyMs: 42 },
@@ -84,7 +84,7 @@ describe('health, approvals, notes, report', () => {
     const message = renderHealth(state);
     expect(message.lines).toEqual([
       '✅ host-a: live · ready · 2026.9.6 · 42 ms',
-      '❌ host-b: live · not ready · version ? · 1200 ms — /readyz answered 503',
+      '❌ host-b: live · not ready · 1200 ms — /readyz answered 503',
     ]);
     expect(message.text).toBe('Health: 1/2 hosts live and ready');
     expect(message.tone).toBe('danger');
@@ -124,6 +124,13 @@ describe('health, approvals, notes, report', () => {
     expect(text).toContain('Approved by: @bob (Slack), @carol (Discord)');
     expect(text).toContain('host-b: 2026.9.6');
     expect(message.tone).toBe('success');
+  });
+
+  it('names a rollback as a rollback in its report', () => {
+    const history = happyHistory().map((event) => (event.type === 'plan' ? { ...event, plan: samplePlan({ kind: 'rollback' }) } : event));
+    expect(renderReport(rebuildThread(UPGRADE, history)).title).toBe('✅ Rollback succeeded');
+    const failed = [...history.slice(0, -1), { type: 'finished' as const, upgradeId: UPGRADE, outcome: 'failed' as const, summary: 'x' }];
+    expect(renderReport(rebuildThread(UPGRADE, failed)).title).toBe('❌ Rollback failed');
   });
 });
 

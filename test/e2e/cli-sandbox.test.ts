@@ -106,6 +106,16 @@ test('bad input exits 2 with the specific problem and the usage line; an unknown
   expect(stranger.stderr).toMatch(/you may not run upgrade in staging/);
 });
 
+test('a version the registry does not have is refused before anything runs (no backup, no install)', async () => {
+  const backupsBefore = await shell.run(sandbox.staging.target, ['sh', '-c', 'ls ~/.clawops/backups 2>/dev/null || true']);
+  const missing = await clawops(['say', 'upgrade 9.9.9 staging', '--as', 'alice']);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain('openclaw 9.9.9 is not published');
+  const backupsAfter = await shell.run(sandbox.staging.target, ['sh', '-c', 'ls ~/.clawops/backups 2>/dev/null || true']);
+  expect(backupsAfter.stdout).toBe(backupsBefore.stdout);
+  expect((await shell.run(sandbox.staging.target, ['ls', SANDBOX_RELEASES])).stdout).not.toContain('9.9.9');
+});
+
 test('plan prints the exact commands of an upgrade without changing the hosts', async () => {
   const before = await shell.run(sandbox.staging.target, ['ls', SANDBOX_RELEASES]);
   const plan = await clawops(['plan', 'upgrade', '1.3.0', 'staging']);

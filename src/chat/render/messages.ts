@@ -105,7 +105,7 @@ export function renderHealth(state: ThreadState): ChatMessage {
     const parts = [
       result.live ? 'live' : 'not live',
       result.ready ? 'ready' : 'not ready',
-      result.version ?? 'version ?',
+      ...(result.version === undefined ? [] : [result.version]),
       `${Math.round(result.latencyMs)} ms`,
     ];
     return `${ok ? '✅' : '❌'} ${result.host}: ${parts.join(' · ')}${result.error === undefined ? '' : ` — ${result.error}`}`;
@@ -163,8 +163,13 @@ export function renderNote(note: ThreadNote): ChatMessage {
 }
 
 const OUTCOME_TITLES: Readonly<Record<UpgradeOutcome, string>> = {
-  succeeded: '✅ Upgrade succeeded', failed: '❌ Upgrade failed', cancelled: '🚫 Upgrade cancelled', 'rolled-back': '↩️ Rolled back', expired: '⌛ Upgrade expired',
+  succeeded: '✅ {Kind} succeeded', failed: '❌ {Kind} failed', cancelled: '🚫 {Kind} cancelled', 'rolled-back': '↩️ Rolled back', expired: '⌛ {Kind} expired',
 };
+
+/** "Upgrade succeeded", or "Rollback succeeded" for a rollback's own thread. */
+function outcomeTitle(outcome: UpgradeOutcome, plan: ThreadState['plan']): string {
+  return OUTCOME_TITLES[outcome].replace('{Kind}', plan?.kind === 'rollback' ? 'Rollback' : 'Upgrade');
+}
 
 export function renderReport(state: ThreadState): ChatMessage {
   const outcome = state.finished?.outcome ?? 'failed';
@@ -184,7 +189,7 @@ export function renderReport(state: ThreadState): ChatMessage {
     ...(versions.length > 0 ? [{ label: 'Running now', value: versions.join('\n') }] : []),
   ];
   return {
-    title: `${OUTCOME_TITLES[outcome]}${state.dryRun ? ' (dry run)' : ''}`,
+    title: `${outcomeTitle(outcome, plan)}${state.dryRun ? ' (dry run)' : ''}`,
     text: state.finished?.summary ?? '',
     fields,
     context: [`upgrade ${state.upgradeId}`],

@@ -84,6 +84,25 @@ test('http-check polls /readyz until ready, through curl on the host and with fe
   readyAfter = 0;
 });
 
+test('a live-only check (/healthz) leaves the health panel alone: it says nothing about readiness', async () => {
+  readyAfter = Date.now() + 60_000;
+  const seen: HealthResult[][] = [];
+  const result = await executeStep(step({ type: 'http-check', url: `http://127.0.0.1:${port}/healthz`, expect: 'live', timeoutMs: 2_000, viaHost: false }), ctx((r) => seen.push(r)));
+  readyAfter = 0;
+  expect(result).toMatchObject({ ok: true });
+  expect(seen).toEqual([]);
+});
+
+test('a watch shows the version each gateway reports and fails when one runs another version', async () => {
+  const versions = { 'host-a': { argv: ['sh', '-c', 'echo "OpenClaw $V (ab12cd3)"'], env: { V: '2026.9.6' } } };
+  const seen: HealthResult[][] = [];
+  const ok = await executeStep(step({ type: 'watch', minutes: 0.005, intervalSeconds: 0.2, expectVersion: '2026.9.6', versions }), ctx((r) => seen.push(r)));
+  expect(ok).toMatchObject({ ok: true });
+  expect(seen[0]).toEqual([expect.objectContaining({ host: 'host-a', live: true, ready: true, version: '2026.9.6' })]);
+  const stale = await executeStep(step({ type: 'watch', minutes: 1, intervalSeconds: 1, expectVersion: '2026.9.7', versions }), ctx());
+  expect(stale).toMatchObject({ ok: false, proposeRollback: true, error: 'health check 1 failed: host-a runs 2026.9.6, not 2026.9.7' });
+});
+
 test('version-check reads <releasesDir>/current/bin/openclaw --version', async () => {
   const bin = join(dir, 'releases', '2026.9.6', 'bin');
   await mkdir(bin, { recursive: true });

@@ -46,7 +46,10 @@ describe('buildPlan: pm2 upgrade', () => {
       argv: ['~/.clawops/releases/current/bin/openclaw', 'gateway', 'status', '--json', '--port', '18789'],
       env: { OPENCLAW_STATE_DIR: '~/.openclaw' },
     });
-    expect(plan.steps.find((step) => step.id === 'watch')?.action).toEqual({ type: 'watch', minutes: 30, intervalSeconds: 60 });
+    const status = (port: string) => ({ argv: ['~/.clawops/releases/current/bin/openclaw', 'gateway', 'status', '--json', '--port', port], env: { OPENCLAW_STATE_DIR: '~/.openclaw' } });
+    expect(plan.steps.find((step) => step.id === 'watch')?.action).toEqual({
+      type: 'watch', minutes: 30, intervalSeconds: 60, expectVersion: '2026.9.6', versions: { 'prod-a': status('18789'), 'prod-b': status('18789') },
+    });
   });
 
   it('marks installs repeatable and the switch not, with a check that tells it is done', () => {
