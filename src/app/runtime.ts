@@ -18,6 +18,7 @@ import type { ChatAdapter } from '../chat/types.js';
 import { AuditStore } from '../audit/store.js';
 import { createScheduler, type Scheduler } from '../schedule/scheduler.js';
 import { createChatAnnouncer, scheduleBotHooks } from '../schedule/bot-hooks.js';
+import { renderScheduleList } from '../schedule/announce.js';
 import { createTrafficSampler, parseStubStatus, startTrafficSampling, type CountReader } from '../schedule/traffic.js';
 import { toRemoteTarget } from '../jobs/targets.js';
 
@@ -71,6 +72,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       config, shell, audit: engine.audit,
       changelogs: (cfg, host) => npmPackChangelogs(shell, cfg, host),
       activeUpgrades: () => threads.activeUpgrades(),
+      scheduledUpgrades: async () => {
+        const schedules = (await scheduler?.list()) ?? [];
+        return schedules.length === 0 ? [] : renderScheduleList(schedules, config.schedule.timezone).split('\n');
+      },
     });
     const sampler = createTrafficSampler({ redis, prefix: config.redis.prefix, timezone: config.schedule.timezone, readCount: stubStatusReader(config, shell), logger });
     const announcer = createChatAnnouncer(adapters, config);

@@ -28,6 +28,8 @@ export interface QueryDeps {
   changelogs?: (config: ClawopsConfig, host: HostConfig) => ChangelogSource;
   /** Active upgrades and their state, for `status`. */
   activeUpgrades?: () => Promise<string[]>;
+  /** Upgrades scheduled for later, one line each, for `status`. */
+  scheduledUpgrades?: () => Promise<string[]>;
 }
 
 const EXCERPT = 600;
@@ -138,15 +140,33 @@ export function createQueryService(deps: QueryDeps): QueryService {
 
     async status() {
       const active = (await deps.activeUpgrades?.()) ?? [];
-      const lines: string[] = [];
+      const running: string[] = [];
       for (const id of active) {
         const record = await deps.audit.get(id);
         if (record && record.outcome === undefined) {
           const done = record.steps.filter((step) => step.status === 'succeeded').length;
-          lines.push(`${id}: ${record.kind} ${record.environment} → ${record.toVersion}, ${done}/${record.steps.length} steps, asked by ${record.requester.displayName ?? record.requester.userId}`);
+          running.push(`⏳ ${id}: ${record.kind} ${record.environment} → ${record.toVersion}, ${done}/${record.steps.length} steps, asked by ${record.requester.displayName ?? record.requester.userId}`);
         }
       }
-      return { title: 'clawops status', text: lines.length ? `${lines.length} upgrade(s) running` : 'No upgrade is running.', lines };
+      // Every environment, every host: what runs and whether it answers, asked in parallel.
+      const environments = await Promise.all(Object.keys(config.environments).map((name) => perHost(name, async (host) => {
+        const [facts, health] = await Promise.all([
+          collectHostFacts(shell, host, config.runbook),
+          checkHealth({ host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell, target: toRemoteTarget(host) }, { timeoutMs: 5000 }),
+        ]);
+        return { facts, health };
+      })));
+      const scheduled = (await deps.scheduledUpgrades?.()) ?? [];
+      const hostLines = environments.flatMap(({ env, rows }) => [`*${env}*`, ...rows.map(({ host, value, error }) => {
+        if (!value) return `⚠️ ${host.name}: ${error ?? 'no answer'}`;
+        const healthy = value.health.live && value.health.ready;
+        return `${healthy ? '🟢' : '🔴'} ${host.name}: ${value.facts.currentVersion ?? 'not installed'} — ${value.health.live ? 'live' : 'not live'}, ${value.health.ready ? 'ready' : 'not ready'}`;
+      })]);
+      return {
+        title: 'clawops status',
+        text: running.length ? `${running.length} upgrade(s) running` : 'No upgrade is running.',
+        lines: [...running, ...(scheduled.length ? ['*Scheduled*', ...scheduled] : []), ...hostLines],
+      };
     },
   };
 

@@ -69,7 +69,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   {
     kind: 'status',
     usage: `${COMMAND_PREFIX} status`,
-    description: 'Show every environment: running version, health and any upgrade in progress or scheduled.',
+    description: 'Show every environment: running version and health per host, upgrades in progress and scheduled.',
     example: `${COMMAND_PREFIX} status`,
     positionals: [],
     options: [],

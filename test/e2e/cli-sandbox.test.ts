@@ -116,6 +116,18 @@ test('a version the registry does not have is refused before anything runs (no b
   expect((await shell.run(sandbox.staging.target, ['ls', SANDBOX_RELEASES])).stdout).not.toContain('9.9.9');
 });
 
+test('status lists a scheduled upgrade next to the hosts until it is cancelled', async () => {
+  const scheduled = await clawops(['chat', '--as', 'alice'], { input: '/openclaw upgrade 1.3.0 staging --at "2031-01-05 03:00 UTC"\n/openclaw status\n' });
+  expect(scheduled.code, scheduled.stderr).toBe(0);
+  // The private reply ("Scheduled <id>: …") goes to stderr, the channel's messages to stdout.
+  const id = /Scheduled (\S+):/.exec(scheduled.stderr)?.[1] ?? '';
+  expect(id).not.toBe('');
+  expect(scheduled.stdout).toMatch(new RegExp(`• ${id}: OpenClaw 1\\.3\\.0 on staging at 2031-01-05`));
+  const cancelled = await clawops(['chat', '--as', 'alice'], { input: `/openclaw schedule cancel ${id}\n/openclaw status\n` });
+  expect(cancelled.stdout).not.toContain(`• ${id}:`);
+  expect(cancelled.stdout).toContain('No upgrade is running.');
+});
+
 test('plan prints the exact commands of an upgrade without changing the hosts', async () => {
   const before = await shell.run(sandbox.staging.target, ['ls', SANDBOX_RELEASES]);
   const plan = await clawops(['plan', 'upgrade', '1.3.0', 'staging']);
@@ -128,7 +140,7 @@ test('plan prints the exact commands of an upgrade without changing the hosts', 
 });
 
 test('the terminal chat answers typed commands (versions, update check, changelog, backups) and quits at end of input', async () => {
-  const input = ['version staging', 'upgarde 1.3.0', 'check staging', 'changelog 1.2.0 1.3.0', 'backup list staging', 'backup create staging', 'backup list staging']
+  const input = ['version staging', 'upgarde 1.3.0', 'check staging', 'changelog 1.2.0 1.3.0', 'backup list staging', 'backup create staging', 'backup list staging', 'status']
     .map((line) => `/openclaw ${line}\n`).join('');
   const chat = await clawops(['chat', '--as', 'alice'], { input });
   expect(chat.code).toBe(0);
@@ -141,4 +153,8 @@ test('the terminal chat answers typed commands (versions, update check, changelo
   expect(chat.stdout).toContain('staging-1: no backups yet');
   expect(chat.stdout).toMatch(/✅ staging-1: \S+\.tar\.gz \(verified\)/);
   expect(chat.stdout).toMatch(/staging-1: 1 backup\(s\), newest first: openclaw-pre-upgrade-manual-\S+-staging-1\.tar\.gz/);
+  // status: every environment's hosts with what they run and whether they answer.
+  expect(chat.stdout).toContain('No upgrade is running.');
+  expect(chat.stdout).toMatch(/🟢 staging-1: 1\.2\.0 — live, ready/);
+  expect(chat.stdout).toMatch(/🟢 prod-1: \S+ — live, ready/);
 });
