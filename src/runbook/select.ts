@@ -18,7 +18,7 @@ export function selectEnvironment(config: ClawopsConfig, name: string | undefine
   const only = candidates.length === 1 ? candidates[0] : names.length === 1 ? names[0] : undefined;
   const env = only === undefined ? undefined : config.environments[only];
   if (only === undefined || env === undefined) {
-    throw new ClawopsError('COMMAND_INVALID', `say which environment (--env ${names.join('|')})`, { environments: names });
+    throw new ClawopsError('COMMAND_INVALID', `say which environment after the command, one of: ${names.join(', ')}`, { environments: names });
   }
   return { name: only, env };
 }
