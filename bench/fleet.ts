@@ -29,7 +29,18 @@ async function prepare(stack: Stack): Promise<void> {
     await mkdir(join(host.homeDir, '.clawops'), { recursive: true });
     await cp(join(first.homeDir, '.clawops', 'releases'), join(host.homeDir, '.clawops', 'releases'), { recursive: true, verbatimSymlinks: true });
   }));
-  await Promise.all(stack.fleet.hosts.map((host) => reset(stack, host, true)));
+  await eachBounded(stack.fleet.hosts, (host) => reset(stack, host, true));
+}
+
+/**
+ * Host set-up and resets, a few hosts at a time: 50 PM2 daemons spawned at once on 2 cores took
+ * over 30 s each to answer `pm2 start` (the bench died before measuring anything).
+ */
+async function eachBounded<T>(items: readonly T[], fn: (item: T) => Promise<void>, limit = 6): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  }));
 }
 
 /** 1.2.0 running from `current` under PM2 on a pristine state; 1.3.0 installed beside it. */
@@ -113,7 +124,7 @@ async function main(): Promise<void> {
       console.log(`  mean batch ${seconds(mean)} = ${(mean / oneRollout).toFixed(1)} × one host's rollout steps (${seconds(oneRollout)}); concurrent hosts would make this ~1`);
       const verify = run.run.plan.steps.filter((step) => step.phase === 'verify').length;
       console.log(`  steps: ${run.run.plan.steps.length} (${verify} verify steps after the rollout); bot RSS idle ${run.idleMb.toFixed(0)} MB, peak ${run.peakMb.toFixed(0)} MB (goals 150 / 250 MB)`);
-      await Promise.all(stack.fleet.hosts.slice(0, n).map((host) => reset(stack, host)));
+      await eachBounded(stack.fleet.hosts.slice(0, n), (host) => reset(stack, host));
     }
   } finally {
     await Promise.all(stack.fleet.hosts.map((host) => stack.shell.run(host.target, ['pm2', 'kill'], { timeoutMs: 20_000 }).catch(() => undefined)));

@@ -35,6 +35,11 @@ export function createPlanner(deps: PlannerDeps): Planner {
       if (probeHost === undefined) throw new ClawopsError('PLAN_INVALID', `${envName} has no hosts`);
       const signal = context.signal;
       const hosts: Record<string, HostFacts> = {};
+      // The registry check runs while the facts are read (it is one `npm` start on the host, ≈ 1 s
+      // on a loaded one); settled into a value so a failing fact read leaves no unhandled rejection.
+      const published = command.kind === 'upgrade' && command.version !== 'latest'
+        ? refuseUnpublished(shell, config, probeHost, command.version, signal).then(() => null, (error: unknown) => error)
+        : Promise.resolve(null);
       const envs = command.kind === 'upgrade' && !command.skipStaging ? [...stagingEnvironments(config, envName).map((staging) => staging.name), envName] : [envName];
       for (const name of envs) {
         Object.assign(hosts, await collectFacts(shell, config, name, {
@@ -45,7 +50,8 @@ export function createPlanner(deps: PlannerDeps): Planner {
       const base = { upgradeId: context.upgradeId, now: new Date().toISOString(), hosts };
       if (command.kind === 'upgrade') {
         const targetVersion = command.version === 'latest' ? await resolveLatest(shell, config, probeHost, signal) : command.version;
-        if (command.version !== 'latest') await refuseUnpublished(shell, config, probeHost, targetVersion, signal);
+        const unpublished = await published;
+        if (unpublished !== null) throw unpublished;
         const from = lowestVersion(Object.values(hosts).map((facts) => facts.currentVersion));
         const source = deps.changelogs ?? npmPackChangelogs(shell, config, probeHost);
         const changelogs = from !== null && semver.gt(targetVersion, from) ? await source(from, targetVersion, signal) : {};

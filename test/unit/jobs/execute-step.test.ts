@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { executeStep } from '../../../src/jobs/execute-step.js';
+import { waitForEndpoint } from '../../../src/health/probes.js';
 import type { HealthResult } from '../../../src/jobs/events.js';
 import { configSchema, type HostConfig } from '../../../src/config/schema.js';
 import type { PlanStep } from '../../../src/runbook/types.js';
@@ -82,6 +83,19 @@ test('http-check polls /readyz until ready, through curl on the host and with fe
   expect(await executeStep(step({ type: 'http-check', url: `http://127.0.0.1:${port}/readyz`, expect: 'ready', timeoutMs: 800, viaHost: false }), ctx()))
     .toMatchObject({ ok: false, error: expect.stringContaining('not ready') });
   readyAfter = 0;
+});
+
+test('readiness polls come quickly at first, then back off to every 500 ms', async () => {
+  readyAfter = Date.now() + 2_000;
+  const probe = { host: 'host-a', baseUrl: `http://127.0.0.1:${port}`, viaHost: false };
+  const started = Date.now();
+  const result = await waitForEndpoint(probe, 'ready', { timeoutMs: 10_000 });
+  readyAfter = 0;
+  expect(result.ok).toBe(true);
+  // 100, 150, 225, 338, 500, 500… ms: 7–8 polls to cover 2 s (20 at a fixed 100 ms, 5 at 500 ms).
+  expect(result.attempts).toBeGreaterThanOrEqual(6);
+  expect(result.attempts).toBeLessThanOrEqual(9);
+  expect(Date.now() - started).toBeLessThan(2_000 + 900);
 });
 
 test('a live-only check (/healthz) leaves the health panel alone: it says nothing about readiness', async () => {
