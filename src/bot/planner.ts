@@ -35,11 +35,9 @@ export function createPlanner(deps: PlannerDeps): Planner {
       if (probeHost === undefined) throw new ClawopsError('PLAN_INVALID', `${envName} has no hosts`);
       const signal = context.signal;
       const hosts: Record<string, HostFacts> = {};
-      // The registry check runs while the facts are read (it is one `npm` start on the host, ≈ 1 s
-      // on a loaded one); settled into a value so a failing fact read leaves no unhandled rejection.
-      const published = command.kind === 'upgrade' && command.version !== 'latest'
-        ? refuseUnpublished(shell, config, probeHost, command.version, signal).then(() => null, (error: unknown) => error)
-        : Promise.resolve(null);
+      // What the hosts' registry publishes, read while the facts are read: it refuses an unknown
+      // target below and spares the changelog reader its own listing.
+      const published = command.kind === 'upgrade' ? publishedVersions(shell, config, probeHost, signal) : Promise.resolve(null);
       const envs = command.kind === 'upgrade' && !command.skipStaging ? [...stagingEnvironments(config, envName).map((staging) => staging.name), envName] : [envName];
       for (const name of envs) {
         Object.assign(hosts, await collectFacts(shell, config, name, {
@@ -50,10 +48,12 @@ export function createPlanner(deps: PlannerDeps): Planner {
       const base = { upgradeId: context.upgradeId, now: new Date().toISOString(), hosts };
       if (command.kind === 'upgrade') {
         const targetVersion = command.version === 'latest' ? await resolveLatest(shell, config, probeHost, signal) : command.version;
-        const unpublished = await published;
-        if (unpublished !== null) throw unpublished;
+        const versions = await published;
+        if (versions !== null && !versions.includes(targetVersion)) {
+          throw new ClawopsError('PLAN_INVALID', `openclaw ${targetVersion} is not published (${probeHost.name}'s registry has no such version; newest: ${newest(versions)}); /openclaw check shows the latest`);
+        }
         const from = lowestVersion(Object.values(hosts).map((facts) => facts.currentVersion));
-        const source = deps.changelogs ?? npmPackChangelogs(shell, config, probeHost);
+        const source = deps.changelogs ?? npmPackChangelogs(shell, config, probeHost, versions ?? undefined);
         const changelogs = from !== null && semver.gt(targetVersion, from) ? await source(from, targetVersion, signal) : {};
         return buildPlan(command, config, { ...base, targetVersion, changelogs });
       }
@@ -88,34 +88,36 @@ async function resolveLatest(shell: RemoteShell, config: ClawopsConfig, host: Ho
 }
 
 /**
- * The guide's version check, before anything runs: a version the hosts' registry does not have
- * would otherwise fail at the install step after the backups (a half-run upgrade). Refuses only
- * on the registry's own "no such version" (npm E404); anything else (no npm on a Docker host, an
- * unreachable registry) is left to the install step, which reports it.
+ * The guide's version check, before anything runs: every version the host's registry publishes
+ * (`npm view openclaw versions --json`, through the host's own npm and proxy), so a version it does
+ * not have is refused instead of failing at the install step after the backups (a half-run
+ * upgrade). Null when it cannot tell (no npm on a Docker host, registry down): then the install
+ * step reports the problem. Never throws.
  */
-async function refuseUnpublished(shell: RemoteShell, config: ClawopsConfig, host: HostConfig, version: string, signal?: AbortSignal): Promise<void> {
-  const argv = fillTemplate(config.runbook.commands.registryVersion, { version });
-  const result = await shell.run(toRemoteTarget(host), argv, { timeoutMs: config.runbook.timeouts.commandSeconds * 1000, ...(signal ? { signal } : {}) });
-  if (result.exitCode === 0) return;
-  if (/\bE404\b|No match found for version/.test(`${result.stdout}\n${result.stderr}`)) {
-    throw new ClawopsError('PLAN_INVALID', `openclaw ${version} is not published (${host.name}'s registry has no such version); /openclaw check shows the latest`);
+async function publishedVersions(shell: RemoteShell, config: ClawopsConfig, host: HostConfig, signal?: AbortSignal): Promise<string[] | null> {
+  try {
+    const listed = await shell.run(toRemoteTarget(host), ['npm', 'view', 'openclaw', 'versions', '--json'], { timeoutMs: config.runbook.timeouts.commandSeconds * 1000, ...(signal ? { signal } : {}) });
+    if (listed.exitCode !== 0) return null;
+    const parsed = JSON.parse(listed.stdout) as unknown;
+    const versions = (Array.isArray(parsed) ? parsed : [parsed]).filter((v): v is string => typeof v === 'string');
+    return versions.length > 0 ? versions : null;
+  } catch {
+    return null;
   }
 }
 
+function newest(versions: readonly string[]): string {
+  const valid = versions.filter((version) => semver.valid(version) !== null);
+  return valid.length === 0 ? 'none' : [...valid].sort(semver.rcompare)[0] as string;
+}
+
 /** CHANGELOG.md of every published version in (from, to], read from `npm pack` tarballs on a host. */
-export function npmPackChangelogs(shell: RemoteShell, config: ClawopsConfig, host: HostConfig): ChangelogSource {
+export function npmPackChangelogs(shell: RemoteShell, config: ClawopsConfig, host: HostConfig, published?: readonly string[]): ChangelogSource {
   const target = toRemoteTarget(host);
   const timeoutMs = config.runbook.timeouts.installSeconds * 1000;
   return async (from, to, signal) => {
     const options = { timeoutMs, ...(signal ? { signal } : {}) };
-    const listed = await shell.run(target, ['npm', 'view', 'openclaw', 'versions', '--json'], options);
-    let versions: string[];
-    try {
-      const parsed = JSON.parse(listed.stdout) as unknown;
-      versions = (Array.isArray(parsed) ? parsed : [parsed]).filter((v): v is string => typeof v === 'string');
-    } catch {
-      versions = [to];
-    }
+    const versions = published ?? (await publishedVersions(shell, config, host, signal)) ?? [to];
     const wanted = versions.filter((v) => semver.valid(v) && semver.gt(v, from) && semver.lte(v, to)).slice(-MAX_CHANGELOG_VERSIONS);
     const dir = `${host.backupDir}/changelogs`;
     const out: Record<string, string> = {};
