@@ -78,14 +78,15 @@ export async function probeEndpoint(probe: ProbeTarget, endpoint: Endpoint, opti
 }
 
 /**
- * Polls an endpoint until it answers ok or `timeoutMs` passes. The first polls come quickly (a
- * gateway that is ready at once is not kept waiting a whole interval), then back off to
- * `maxIntervalMs`: each poll is a process on the host, and ten hosts polling every 100 ms while
- * their gateways start slowed those start-ups down (bench:fleet).
+ * Polls an endpoint until it answers ok or `timeoutMs` passes: every `intervalMs` for the first
+ * second (a gateway that is ready quickly is not kept waiting half a second), then backing off to
+ * `maxIntervalMs`, since each poll is a process on the host and a gateway that takes seconds to
+ * start (real OpenClaw: 4–12 s) gains nothing from being asked ten times a second.
  */
 export async function waitForEndpoint(probe: ProbeTarget, endpoint: Endpoint, options: { timeoutMs: number; intervalMs?: number; maxIntervalMs?: number; signal?: AbortSignal; now?: () => number }): Promise<EndpointResult & { attempts: number }> {
   const now = options.now ?? Date.now;
   const deadline = now() + options.timeoutMs;
+  const started = now();
   let interval = options.intervalMs ?? 100;
   const maxInterval = Math.max(interval, options.maxIntervalMs ?? 500);
   let attempts = 0;
@@ -95,7 +96,7 @@ export async function waitForEndpoint(probe: ProbeTarget, endpoint: Endpoint, op
     const result = await probeEndpoint(probe, endpoint, { timeoutMs: left, ...(options.signal ? { signal: options.signal } : {}) });
     if (result.ok || now() + interval > deadline) return { ...result, attempts };
     await sleep(interval, options.signal);
-    interval = Math.min(maxInterval, Math.round(interval * 1.5));
+    if (now() - started >= 1000) interval = Math.min(maxInterval, Math.round(interval * 1.5));
   }
 }
 

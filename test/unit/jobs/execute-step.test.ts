@@ -85,16 +85,17 @@ test('http-check polls /readyz until ready, through curl on the host and with fe
   readyAfter = 0;
 });
 
-test('readiness polls come quickly at first, then back off to every 500 ms', async () => {
+test('readiness polls every 100 ms for the first second, then back off to every 500 ms', async () => {
   readyAfter = Date.now() + 2_000;
   const probe = { host: 'host-a', baseUrl: `http://127.0.0.1:${port}`, viaHost: false };
   const started = Date.now();
   const result = await waitForEndpoint(probe, 'ready', { timeoutMs: 10_000 });
   readyAfter = 0;
   expect(result.ok).toBe(true);
-  // 100, 150, 225, 338, 500, 500… ms: 7–8 polls to cover 2 s (20 at a fixed 100 ms, 5 at 500 ms).
-  expect(result.attempts).toBeGreaterThanOrEqual(6);
-  expect(result.attempts).toBeLessThanOrEqual(9);
+  // 10 polls in the first second, then 150, 225, 338, 500 ms apart: ≈ 14 to cover 2 s
+  // (20 at a fixed 100 ms, 5 at a fixed 500 ms); slow probes on a loaded machine make it fewer.
+  expect(result.attempts).toBeGreaterThanOrEqual(8);
+  expect(result.attempts).toBeLessThanOrEqual(16);
   expect(Date.now() - started).toBeLessThan(2_000 + 900);
 });
 
