@@ -18,6 +18,14 @@ function statusMb(field: 'VmRSS' | 'VmHWM'): number {
   return Number(match?.[1] ?? 0) / 1024;
 }
 
+/** Resolves once the message is handed to the IPC channel: disconnecting earlier can drop a large `done`. */
+function send(message: FleetBotMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) { resolve(); return; }
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
 process.once('message', (message: { config: unknown; version: string }) => {
   void (async () => {
     const config = configSchema.parse(message.config);
@@ -25,14 +33,13 @@ process.once('message', (message: { config: unknown; version: string }) => {
     const engine = await openEngine(config, shell);
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      process.send?.({ type: 'idle', rssMb: statusMb('VmRSS') } satisfies FleetBotMessage);
+      await send({ type: 'idle', rssMb: statusMb('VmRSS') });
       const run = await botUpgrade(engine, message.version, 'production');
-      process.send?.({ type: 'done', run, peakMb: statusMb('VmHWM'), rssMb: statusMb('VmRSS') } satisfies FleetBotMessage);
+      await send({ type: 'done', run, peakMb: statusMb('VmHWM'), rssMb: statusMb('VmRSS') });
     } finally {
       await engine.close();
       await shell.close();
     }
-  })().catch((error: unknown) => {
-    process.send?.({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) } satisfies FleetBotMessage);
-  }).finally(() => process.disconnect());
+  })().catch((error: unknown) => send({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) }))
+    .finally(() => process.disconnect());
 });
