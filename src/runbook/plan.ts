@@ -56,7 +56,6 @@ function addSteps(draft: PlanDraft, part: { steps: PlanStep[]; gates: PlanGate[]
   for (const warning of part.warnings) if (!draft.warnings.includes(warning)) draft.warnings.push(warning);
 }
 
-/** Live + ready + version on one host, where the strategy says the gateway serves now. */
 /** How the verify steps ask a host its running version: the running gateway when the strategy can, else the binary. */
 function versionProbe(endpoint: Endpoint): VersionProbe {
   const env = endpoint.running?.env ?? endpoint.versionEnv;
@@ -64,6 +63,7 @@ function versionProbe(endpoint: Endpoint): VersionProbe {
   return env !== undefined && Object.keys(env).length > 0 ? { argv, env: { ...env } } : { argv };
 }
 
+/** Live + ready + version on one host, where the strategy says the gateway serves now. */
 export function healthSteps(ctx: HostContext, strategy: BoundStrategy, changed: boolean, withDoctor: boolean): PlanStep[] {
   const endpoint = strategy.endpointAfter(changed);
   const probe = versionProbe(endpoint);
