@@ -6,6 +6,7 @@ import {
 } from '../../src/chat/render/index.js';
 import type { ChatMessage } from '../../src/chat/types.js';
 import { UPGRADE, approval, happyHistory, samplePlan } from './render-fixtures.js';
+import type { Plan } from '../../src/runbook/types.js';
 
 const all = (message: ChatMessage): string =>
   [message.title, message.text, ...(message.fields ?? []).map((f) => `${f.label}: ${f.value}`), ...(message.lines ?? []), ...(message.context ?? [])].join('\n');
@@ -24,6 +25,17 @@ describe('plan summary', () => {
     expect(text).toContain('Backup: taken before the switch');
     expect(text).toContain('@alice');
     expect(renderPlanSummary(state).tone).toBe('warning');
+  });
+
+  it('names the staging hosts that go first, and says plainly when nothing changes or it is a downgrade', () => {
+    const base = samplePlan();
+    const stagingStep = { ...(base.steps[0] as Plan['steps'][number]), id: 'stage-1:install', host: 'stage-1', environment: 'staging', phase: 'staging' as const };
+    const plan = (overrides: Partial<Plan>) => reduceThread(initialThreadState(UPGRADE), { type: 'plan', upgradeId: UPGRADE, plan: samplePlan(overrides), requester: { platform: 'terminal', userId: 'root' }, dryRun: false });
+    const withStaging = all(renderPlanSummary(plan({ steps: [stagingStep, ...base.steps] })));
+    expect(withStaging).toContain('Staging first: stage-1');
+    expect(all(renderPlanSummary(plan({})))).not.toContain('Staging first');
+    expect(renderPlanSummary(plan({ updateType: 'none' })).text).toContain('to 2026.9.6, no version change, blue-green.');
+    expect(renderPlanSummary(plan({ updateType: 'downgrade' })).text).toContain('a downgrade');
   });
 
   it('says dry run and names a given backup', () => {

@@ -4,6 +4,7 @@ import {
   GATE_EMOJI, STEP_EMOJI, displayReaction, formatDuration, formatTime, lastLine, personName, platformName, plural, truncate,
 } from './format.js';
 import type { GateState, StepState, ThreadNote, ThreadState, UpgradeOutcome } from './thread-state.js';
+import type { UpdateType } from '../../runbook/types.js';
 
 /** How messages are worded for one team. */
 export interface RenderOptions {
@@ -14,6 +15,12 @@ export interface RenderOptions {
 }
 
 const DEFAULT_REACTIONS = { approve: ['white_check_mark', '✅'], reject: ['x', '❌'] } as const;
+
+function updatePhrase(type: UpdateType): string {
+  if (type === 'none') return 'no version change';
+  if (type === 'downgrade') return 'a downgrade';
+  return `${type} update`;
+}
 
 export function renderPlanSummary(state: ThreadState): ChatMessage {
   const plan = state.plan;
@@ -31,10 +38,13 @@ export function renderPlanSummary(state: ThreadState): ChatMessage {
     ...(plan.changelog?.newConfig ?? []).map((item) => `🆕 Config: ${item}`),
   ];
   const breaking = (plan.changelog?.breaking.length ?? 0) > 0;
+  // Staging hosts are upgraded by the same plan but are not in fromVersions (the target environment's).
+  const staging = [...new Set(plan.steps.filter((step) => step.phase === 'staging' && step.host !== undefined).map((step) => step.host as string))];
   return {
     title: `${verb} plan: ${plan.environment} → ${plan.toVersion}${dry}`,
-    text: `${who}${verb.toLowerCase()} ${plan.environment} (${plural(hosts.length, 'host')}) to ${plan.toVersion}, ${plan.updateType} update, ${plan.strategy}.`,
+    text: `${who}${verb.toLowerCase()} ${plan.environment} (${plural(hosts.length, 'host')}) to ${plan.toVersion}, ${updatePhrase(plan.updateType)}, ${plan.strategy}.`,
     fields: [
+      ...(staging.length > 0 ? [{ label: 'Staging first', value: staging.join(', ') }] : []),
       { label: 'Hosts', value: hosts.map((host) => `${host}: ${plan.fromVersions[host] ?? '?'} → ${plan.toVersion}`).join('\n') || 'none' },
       { label: 'Update type', value: plan.updateType },
       { label: 'Strategy', value: plan.strategy },
