@@ -22,6 +22,8 @@ export interface ProbeTarget {
 export interface EndpointResult {
   ok: boolean;
   latencyMs: number;
+  /** The gateway answered over HTTP (even with 503): it is live, whatever `ok` says of readiness. */
+  answered?: boolean;
   error?: string;
 }
 
@@ -60,17 +62,18 @@ export async function probeEndpoint(probe: ProbeTarget, endpoint: Endpoint, opti
         ...(options.signal ? { signal: options.signal } : {}),
       });
       if (result.exitCode !== 0) {
-        return { ok: false, latencyMs: Date.now() - started, error: lastLine(result.stderr) || `curl exited ${result.exitCode}` };
+        // curl -f exits 22 when the server answered with an HTTP error status.
+        return { ok: false, latencyMs: Date.now() - started, answered: result.exitCode === 22, error: lastLine(result.stderr) || `curl exited ${result.exitCode}` };
       }
       body = result.stdout;
     } else {
       const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
       const response = await fetch(url, { signal: AbortSignal.any(signals) });
       body = await response.text();
-      if (!response.ok) return { ok: false, latencyMs: Date.now() - started, error: `HTTP ${response.status}` };
+      if (!response.ok) return { ok: false, latencyMs: Date.now() - started, answered: true, error: `HTTP ${response.status}` };
     }
     const ok = bodySaysOk(body, endpoint);
-    return ok ? { ok, latencyMs: Date.now() - started } : { ok, latencyMs: Date.now() - started, error: `unexpected body: ${body.slice(0, 120)}` };
+    return ok ? { ok, latencyMs: Date.now() - started, answered: true } : { ok, latencyMs: Date.now() - started, answered: true, error: `unexpected body: ${body.slice(0, 120)}` };
   } catch (error) {
     if (options.signal?.aborted) throw error;
     return { ok: false, latencyMs: Date.now() - started, error: error instanceof Error ? error.message : String(error) };

@@ -63,7 +63,7 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<Ste
         const result = await waitForEndpoint(probe, action.expect, { timeoutMs: action.timeoutMs, signal: ctx.signal, now });
         // A /healthz answer says nothing about readiness: only /readyz checks go to the health panel
         // (a live-only check would show a healthy host as "not ready").
-        if (action.expect === 'ready') ctx.onHealth?.([{ host: probe.host, live: result.ok, ready: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) }]);
+        if (action.expect === 'ready') ctx.onHealth?.([{ host: probe.host, live: result.ok || result.answered === true, ready: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) }]);
         if (result.ok) return { ok: true, durationMs: elapsed(), excerpt: `${action.expect} after ${result.attempts} probe(s)` };
         return { ok: false, durationMs: elapsed(), excerpt: result.error ?? '', error: `${action.url} not ${action.expect} within ${action.timeoutMs} ms` };
       }

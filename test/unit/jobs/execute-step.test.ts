@@ -99,6 +99,19 @@ test('readiness polls every 100 ms for the first second, then back off to every 
   expect(Date.now() - started).toBeLessThan(2_000 + 900);
 });
 
+test('a gateway that answers /readyz with 503 shows as live but not ready; one that refuses connections as neither', async () => {
+  readyAfter = Date.now() + 60_000;
+  for (const viaHost of [true, false]) {
+    const seen: HealthResult[][] = [];
+    await executeStep(step({ type: 'http-check', url: `http://127.0.0.1:${port}`, expect: 'ready', timeoutMs: 300, viaHost }), ctx((r) => seen.push(r)));
+    expect(seen.at(-1)?.[0]).toMatchObject({ live: true, ready: false });
+  }
+  readyAfter = 0;
+  const seen: HealthResult[][] = [];
+  await executeStep(step({ type: 'http-check', url: 'http://127.0.0.1:1', expect: 'ready', timeoutMs: 300, viaHost: true }), ctx((r) => seen.push(r)));
+  expect(seen.at(-1)?.[0]).toMatchObject({ live: false, ready: false });
+});
+
 test('a live-only check (/healthz) leaves the health panel alone: it says nothing about readiness', async () => {
   readyAfter = Date.now() + 60_000;
   const seen: HealthResult[][] = [];
