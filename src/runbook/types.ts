@@ -5,7 +5,7 @@ export type StepKind =
   | 'probe'      // read-only: version, status, health
   | 'backup'
   | 'install'
-  | 'switch'     // changes what runs: reload, restart, link switch, nginx upstream
+  | 'switch'     // changes what serves: reload, restart, link switch, nginx upstream (the first one marks traffic as moved)
   | 'verify'     // checks that fail the upgrade when they fail
   | 'restore'
   | 'notify'

@@ -70,3 +70,20 @@ test('a gate nobody approves in time expires: the upgrade ends "expired" and tra
   await stack.idle();
   process.stdout.write(`[timing] expiry after ${Math.round(waitedMs)} ms (gate ${GATE_MS} ms)\n`);
 }, 60_000);
+
+test('the traffic gate expiring after green started leaves traffic on blue and proposes no rollback', async () => {
+  await stack.idle();
+  const { upgradeId, rootTs, gateTs } = await parked('upgrade 1.3.0 production --skip-staging', CAROL);
+  await stack.slackReact(BOB, SLACK.origin, gateTs);
+  await stack.slackReact(ALICE, SLACK.origin, gateTs);
+  // Green is installed, started and checked; then the switch gate waits and nobody answers.
+  const traffic = await stack.waitForEvent(upgradeId, (event) => event.type === 'gate-waiting' && event.gateId.endsWith('switch-traffic'), 60_000);
+  expect(traffic).toMatchObject({ type: 'gate-waiting' });
+  await expect(stack.waitForEvent(upgradeId, (event) => event.type === 'finished', GATE_MS + 20_000)).resolves.toMatchObject({ outcome: 'expired' });
+  const report = await stack.ref(upgradeId, 'slack', SLACK.origin, 'report');
+  await expect.poll(() => shown(rootTs, report.message)).toContain('traffic was left where it was');
+  expect(stack.slackThread(SLACK.origin, rootTs).some((m) => m.text.includes('Rollback proposed'))).toBe(false);
+  expect(await stack.sandbox.nginx.readUpstream()).toEqual(['127.0.0.1:18789']);
+  expect(await stack.version('production')).toBe('1.2.0');
+  await stack.idle();
+}, 90_000);

@@ -51,8 +51,11 @@ function startColorSteps(ctx: HostContext, config: BlueGreenConfig, color: Color
   const env = pm2Env(config.pm2Home);
   const run = runbookCommand(ctx.config, 'gatewayRun', { port: String(config[color].port) }, [releaseBinary(ctx.host, version)]);
   const [script, ...args] = run as [string, ...string[]];
+  // Starting (or removing) the idle color is preparation, not a switch: nothing that serves changes
+  // until the upstream is rewritten. As 'switch' it marked traffic as moved, so a cancel at the
+  // traffic gate proposed a rollback and a closed window no longer stopped before the real switch.
   return [
-    hostStep(ctx, `${prefix}-start`, `Start ${color} (${app}) on port ${config[color].port} with openclaw ${version}`, 'switch',
+    hostStep(ctx, `${prefix}-start`, `Start ${color} (${app}) on port ${config[color].port} with openclaw ${version}`, 'install',
       command(['pm2', 'start', script, '--name', app, '--interpreter', 'none', '--', ...args], { ...env, OPENCLAW_STATE_DIR: config[color].stateDir }),
       { safeToRepeat: false, verify: ['pm2', 'describe', app], verifyEnv: env }),
     readyStep(ctx, colorBase(config, color), `${prefix}-ready`, `Wait until ${color} is ready (/readyz on port ${config[color].port})`),
@@ -60,7 +63,7 @@ function startColorSteps(ctx: HostContext, config: BlueGreenConfig, color: Color
 }
 
 function deleteColorStep(ctx: HostContext, config: BlueGreenConfig, color: Color, suffix: string): PlanStep {
-  return hostStep(ctx, suffix, `Remove any stale ${color} app (${config[color].app}) from PM2`, 'switch',
+  return hostStep(ctx, suffix, `Remove any stale ${color} app (${config[color].app}) from PM2`, 'install',
     command(['pm2', 'delete', config[color].app], pm2Env(config.pm2Home), [0, 1]), { safeToRepeat: true });
 }
 

@@ -108,6 +108,9 @@ describe('blue-green', () => {
     // The gate stands after green is ready and checked, before anything touches nginx.
     const ids = stepIds(plan);
     expect(ids.indexOf('gw:idle-doctor')).toBeLessThan(ids.indexOf('gw:traffic'));
+    // Green's start is preparation: the first step that changes what serves (and marks traffic as
+    // moved for cancel, expiry and window checks) is the upstream rewrite behind the gate.
+    expect(plan.steps.find((step) => step.kind === 'switch')?.id).toBe('gw:traffic');
     expect(byId.get('gw:health-ready')?.action).toMatchObject({ url: 'http://127.0.0.1:19789/readyz' });
     expect(byId.get('gw:idle-start')?.verify).toEqual({ argv: ['pm2', 'describe', 'openclaw-green'], env: { PM2_HOME: '~/.pm2-oc' } });
     expect(plan.expectedDowntime).toMatch(/^none/);
