@@ -66,7 +66,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let scheduler: Scheduler | undefined;
   let sampling: { stop(): Promise<void> } | undefined;
   const adapters = options.adapters ?? [];
-  if (adapters.length > 0) {
+  const stop = async () => {
+    await bot?.stop();
+    await sampling?.stop();
+    await scheduler?.close();
+    await engine.close();
+    await shell.close();
+    await redis.quit().catch(() => redis.disconnect());
+  };
+  try {
+    await startChat();
+  } catch (error) {
+    // A chat platform that refuses to start (bad token, unreachable API) must not leave Redis
+    // connections, the worker and half-started clients holding the process open after the error.
+    if (bot === undefined) await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
+    await stop().catch(() => undefined);
+    throw error;
+  }
+  return { config, engine, shell, redis, ...(bot ? { bot } : {}), stop };
+
+  async function startChat(): Promise<void> {
+    if (adapters.length === 0) return;
     const threads = new ThreadStore(redis, config.redis.prefix);
     const queries = createQueryService({
       config, shell, audit: engine.audit,
@@ -104,18 +124,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     await bot.start();
   }
-  return {
-    config, engine, shell, redis,
-    ...(bot ? { bot } : {}),
-    async stop() {
-      await bot?.stop();
-      await sampling?.stop();
-      await scheduler?.close();
-      await engine.close();
-      await shell.close();
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
 }
 
 /** Chat adapters for the platforms the config enables (loaded lazily: discord.js and Bolt are heavy). */
