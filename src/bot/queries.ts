@@ -9,7 +9,7 @@ import type { ClawopsConfig, HostConfig } from '../config/schema.js';
 import { ClawopsError, isClawopsError } from '../errors.js';
 import type { ChangelogSource } from '../jobs/collect-facts.js';
 import { collectHostFacts } from '../jobs/collect-facts.js';
-import { healthBaseUrl, toRemoteTarget } from '../jobs/targets.js';
+import { hostHealthProbe, toRemoteTarget } from '../jobs/targets.js';
 import { checkHealth } from '../health/probes.js';
 import type { AuditStore, HistoryEntry } from '../audit/store.js';
 import type { RemoteShell } from '../remote/types.js';
@@ -69,7 +69,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
         const facts = await collectHostFacts(shell, host, config.runbook);
         const latest = await runTemplate(host, 'registryVersion', { version: 'latest' });
         const latestVersion = latest.exitCode === 0 ? latest.stdout.trim().split('\n').pop()?.trim() ?? '' : '';
-        const health = await checkHealth({ host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell, target: toRemoteTarget(host) }, { timeoutMs: 5000 });
+        const health = await checkHealth(hostHealthProbe(host, shell), { timeoutMs: 5000 });
         return { facts, latestVersion, health };
       });
       return {
@@ -152,7 +152,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       const environments = await Promise.all(Object.keys(config.environments).map((name) => perHost(name, async (host) => {
         const [facts, health] = await Promise.all([
           collectHostFacts(shell, host, config.runbook),
-          checkHealth({ host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell, target: toRemoteTarget(host) }, { timeoutMs: 5000 }),
+          checkHealth(hostHealthProbe(host, shell), { timeoutMs: 5000 }),
         ]);
         return { facts, health };
       })));

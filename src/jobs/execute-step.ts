@@ -9,7 +9,7 @@ import type { PlanStep, StepAction } from '../runbook/types.js';
 import type { RemoteShell, RemoteTarget } from '../remote/types.js';
 import type { HealthResult } from './events.js';
 import { abortableSleep, checkHealth, parseOpenClawVersion, waitForEndpoint, type ProbeTarget } from '../health/probes.js';
-import { healthBaseUrl, toRemoteTarget } from './targets.js';
+import { hostHealthProbe, toRemoteTarget } from './targets.js';
 
 export interface StepContext {
   shell: RemoteShell;
@@ -115,8 +115,8 @@ async function watch(step: PlanStep, action: Extract<StepAction, { type: 'watch'
   if (hosts.length === 0) return { ok: false, durationMs: 0, excerpt: '', error: `watch ${step.id} has no host to check in ${step.environment}` };
   const timeoutMs = Math.min(10_000, intervalSeconds * 1000);
   const checks = hosts.map((host) => {
+    const probe = hostHealthProbe(host, ctx.shell);
     const target = toRemoteTarget(host);
-    const probe: ProbeTarget = { host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell: ctx.shell, target };
     const versionProbe = action.versions?.[host.name];
     // `gateway status` of real OpenClaw takes seconds: give it more than one health request.
     const readVersion = versionProbe === undefined ? undefined

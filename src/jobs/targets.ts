@@ -1,7 +1,8 @@
 /** Resolves host names in a plan to the config entries and SSH targets the executor needs. */
 import { ClawopsError } from '../errors.js';
 import type { ClawopsConfig, HostConfig } from '../config/schema.js';
-import type { RemoteTarget } from '../remote/types.js';
+import type { RemoteShell, RemoteTarget } from '../remote/types.js';
+import type { ProbeTarget } from '../health/probes.js';
 
 export function findHost(config: ClawopsConfig, environment: string, name: string): HostConfig {
   const env = config.environments[environment];
@@ -29,4 +30,9 @@ export function healthBaseUrl(host: HostConfig): string {
   const strategy = host.strategy;
   if (strategy.kind === 'blue-green') return strategy.publicUrl;
   return `http://127.0.0.1:${strategy.port}`;
+}
+
+/** The host's gateway probed from inside the host (curl over SSH): what watch, check and status ask. */
+export function hostHealthProbe(host: HostConfig, shell: RemoteShell): ProbeTarget {
+  return { host: host.name, baseUrl: healthBaseUrl(host), viaHost: true, shell, target: toRemoteTarget(host) };
 }
