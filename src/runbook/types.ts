@@ -140,6 +140,12 @@ export interface HostFacts {
   pm2?: { execMode: 'fork' | 'cluster'; waitReady: boolean; listenTimeoutMs?: number; killTimeoutMs?: number; interpreter?: string; script?: string };
   /** OpenClaw data schema version, when known (e.g. from `database preflight`). */
   schemaVersion?: number;
+  /**
+   * Rollback planning only: whether the release being rolled back to can read this host's state
+   * as it is now, asked with that release's own `database preflight` on a snapshot (never on the
+   * live database). `unknown` (the check could not complete) is treated like `incompatible`.
+   */
+  stateCompatibility?: { verdict: 'compatible' | 'incompatible' | 'unknown'; detail: string };
 }
 
 export interface PlanFacts {
