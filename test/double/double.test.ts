@@ -200,6 +200,27 @@ describe('state schema', () => {
     expect(JSON.parse((await doubles.run('1.2.0', ['database', 'preflight', db, '--json'], env)).stdout)).toMatchObject({ status: 'exact', foundVersion: 1 });
   });
 
+  test('on a live database preflight is indeterminate (WAL sidecars); on a `backup sqlite` snapshot the old build says incompatible', async () => {
+    const stateDir = await freshState();
+    const env = { OPENCLAW_STATE_DIR: stateDir };
+    expect(await stop(await doubles.gateway('1.2.0', await freePort(), env))).toBe(0);
+    const live = await doubles.gateway('1.3.0', await freePort(), env);
+    const db = join(stateDir, 'state', 'openclaw.sqlite');
+    // Measured on real 2026.9.5: "indeterminate", exit 0, naming the sidecars.
+    const onLive = await doubles.run('1.2.0', ['database', 'preflight', db, '--json'], env);
+    expect(JSON.parse(onLive.stdout)).toMatchObject({ status: 'indeterminate', reason: expect.stringContaining('-wal, -shm') as unknown });
+    expect(onLive.code).toBe(0);
+    const repository = join(stateDir, '..', 'snapshots');
+    const created = await doubles.run('1.3.0', ['backup', 'sqlite', 'create', '--global', '--repository', repository, '--json'], env);
+    const { snapshotPath, manifest } = JSON.parse(created.stdout) as { snapshotPath: string; manifest: { database: { userVersion: number } } };
+    expect(manifest.database.userVersion).toBe(2);
+    const onCopy = await doubles.run('1.2.0', ['database', 'preflight', join(snapshotPath, 'database.sqlite'), '--json'], env);
+    expect(JSON.parse(onCopy.stdout)).toMatchObject({ status: 'incompatible', foundVersion: 2, targetVersion: 1 });
+    expect(onCopy.code).toBe(1);
+    expect(await stop(live)).toBe(0);
+    expect(await readdir(join(stateDir, 'state'))).not.toContain('openclaw.sqlite-wal');
+  });
+
   test('2026.9.5 -> 2026.9.6 is a schema change, 2026.9.5 on its own state is not', async () => {
     const env = { OPENCLAW_STATE_DIR: await freshState() };
     expect(await stop(await doubles.gateway('2026.9.5', await freePort(), env))).toBe(0);

@@ -5,7 +5,8 @@ import { dirname, join, posix, relative, resolve } from 'node:path';
 import { createTarGz, readTarGz } from './tar.js';
 import { configPath, resolveStateDir, shortenHome } from './state.js';
 
-const VOLATILE = [/^tmp(\/|$)/, /\.pid$/, /\.sock$/, /\.tmp$/, /(^|\/)logs\//];
+// SQLite sidecars: the real archive is WAL-aware and stores one consolidated database.
+const VOLATILE = [/^tmp(\/|$)/, /\.pid$/, /\.sock$/, /\.tmp$/, /(^|\/)logs\//, /\.sqlite-(wal|shm)$/];
 
 export const RESTORE_WARNINGS = [
   'Restoring an archive is time travel: every restored state surface rolls back to the archive timestamp.',

@@ -26,6 +26,7 @@ const COMMANDS = {
   'gateway run': { flags: ['force', 'verbose', 'allow-unconfigured'], values: ['port', 'bind', 'profile', 'token'], args: [] },
   'gateway status': { flags: ['json', 'deep', 'require-rpc', 'no-probe'], values: ['port', 'url', 'timeout', 'token'], args: [] },
   'database preflight': { flags: ['json'], values: [], args: ['path'] },
+  'backup sqlite create': { flags: ['json', 'global'], values: ['repository', 'agent'], args: [] },
 };
 
 function usageError(message) {
@@ -73,6 +74,7 @@ async function main() {
   switch (key) {
     case 'update status': return (await import('./commands.js')).updateStatus(opts, build);
     case 'database preflight': return (await import('./commands.js')).databasePreflight(positional[0], opts, build);
+    case 'backup sqlite create': return (await import('./commands.js')).backupSqliteCreate(opts, build);
     case 'doctor': return (await import('./commands.js')).doctor(opts, build);
     case 'gateway run': return (await import('./gateway.js')).gatewayRun(opts, build);
     case 'gateway status': return (await import('./gateway.js')).gatewayStatus(opts, build);

@@ -1,10 +1,11 @@
 // `update status`, `doctor` and `database preflight`, in the real CLI's output shapes.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { compareVersions, describeBuild } from './build.js';
 import {
-  backupBeforeMigration, configPath, databasePath, readConfig, readDatabase, readLock, resolveStateDir, SCHEMA_DOCS_URL, shortenHome, writeDatabase,
+  backupBeforeMigration, configPath, databasePath, readConfig, readDatabase, readLock, resolveStateDir, SCHEMA_DOCS_URL, shortenHome, sidecarsOf, writeDatabase,
 } from './state.js';
 
 /** The registry's `latest`, asked the way the real CLI asks: through npm itself. */
@@ -47,7 +48,12 @@ export async function updateStatus(opts, build) {
 export function databasePreflight(path, opts, build) {
   const resolvedPath = resolve(path);
   const base = { schema: 'openclaw.state-schema-preflight.v1', databasePath: resolvedPath, targetVersion: build.schema };
-  const db = existsSync(resolvedPath) ? readDatabase(resolvedPath) : { error: `ENOENT: no such file or directory, realpath '${resolvedPath}'`, version: null };
+  // Like the real CLI: only a consolidated copy can be judged; a live WAL database is
+  // "indeterminate" (and that answer exits 0, measured on 2026.9.5).
+  const sidecars = existsSync(resolvedPath) ? sidecarsOf(resolvedPath) : [];
+  const db = sidecars.length > 0
+    ? { error: `SQLite preflight requires a consolidated snapshot with no sidecars; found ${sidecars.join(', ')}. Create a WAL-aware online backup and preflight the resulting standalone file.`, version: null, sidecars: true }
+    : existsSync(resolvedPath) ? readDatabase(resolvedPath) : { error: `ENOENT: no such file or directory, realpath '${resolvedPath}'`, version: null };
   let status;
   if (db.error) status = 'indeterminate';
   else if (db.version > build.schema) status = 'incompatible';
@@ -56,7 +62,42 @@ export function databasePreflight(path, opts, build) {
   const result = { ...base, foundVersion: db.version, ownership: null, issues: [], status, requiresWrite: status === 'migration-required', ...(db.error ? { reason: db.error } : {}) };
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else process.stdout.write(`Database preflight: ${status} (found ${db.version ?? 'unknown'}, target ${build.schema}).${db.error ? `\n${db.error}` : ''}\nSee ${SCHEMA_DOCS_URL}.\n`);
-  if (status === 'incompatible' || status === 'indeterminate') process.exitCode = 1;
+  if (status === 'incompatible' || (status === 'indeterminate' && !db.sidecars)) process.exitCode = 1;
+}
+
+/**
+ * `backup sqlite create --global --repository D [--json]`: a consolidated copy of the shared state
+ * database in `D/<snapshot id>/database.sqlite` with a manifest, as the real CLI makes it.
+ */
+export function backupSqliteCreate(opts, build) {
+  if (!opts.global) {
+    process.stderr.write('error: choose exactly one source: --global or --agent <id>\n');
+    process.exit(1);
+  }
+  const dbPath = databasePath(resolveStateDir());
+  const db = readDatabase(dbPath);
+  if (!db.exists || db.error) {
+    process.stderr.write(`[openclaw] Reason: SQLite database cannot be snapshotted safely: ${dbPath}. ${db.error ?? 'it does not exist'}\n`);
+    process.exit(1);
+  }
+  if (db.version > build.schema) {
+    process.stderr.write(`[openclaw] Reason: SQLite database cannot be snapshotted safely: ${dbPath}. OpenClaw state database ${dbPath} uses newer schema version ${db.version}; this build supports ${build.schema}.\n`);
+    process.exit(1);
+  }
+  const createdAt = new Date().toISOString();
+  const snapshotId = `${createdAt.replace(/[:.]/g, '-')}-${randomUUID()}`;
+  const snapshotPath = join(resolve(opts.repository), snapshotId);
+  mkdirSync(snapshotPath, { recursive: true, mode: 0o700 });
+  const data = readFileSync(dbPath);
+  writeFileSync(join(snapshotPath, 'database.sqlite'), data, { mode: 0o600 });
+  const manifest = {
+    schemaVersion: 1, snapshotId, createdAt,
+    database: { role: 'global', basename: 'openclaw.sqlite', userVersion: db.version },
+    artifact: { path: 'database.sqlite', sha256: createHash('sha256').update(data).digest('hex'), sizeBytes: data.length },
+  };
+  writeFileSync(join(snapshotPath, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  const result = { ok: true, snapshotPath, manifest };
+  process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `Snapshot ${snapshotId} written to ${snapshotPath}\n`);
 }
 
 /** `doctor --non-interactive [--fix]`: a clack-style report; non-zero when the state is broken. */

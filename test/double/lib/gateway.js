@@ -5,7 +5,7 @@ import { createServer, request } from 'node:http';
 import { describeBuild, versionOnDisk } from './build.js';
 import {
   acquireLock, backupBeforeMigration, configPath, databasePath, ensureState, readConfig, readDatabase, readLock,
-  resolveStateDir, SCHEMA_DOCS_URL, writeDatabase,
+  openSidecars, resolveStateDir, SCHEMA_DOCS_URL, writeDatabase,
 } from './state.js';
 
 const EX_CONFIG = 78;
@@ -65,6 +65,7 @@ export async function gatewayRun(opts, build) {
     }
     writeDatabase(dbPath, build.schema, build.version, db.doc);
   }
+  process.on('exit', openSidecars(dbPath));
 
   await serve({ host, port, bind, build, startupDelayMs: numberFromEnv('OPENCLAW_DOUBLE_STARTUP_MS', build.startupDelayMs ?? 300) });
 }

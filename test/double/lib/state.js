@@ -122,3 +122,18 @@ export function acquireLock(stateDir, payload) {
   }
   return { acquired: false, owner: { pid: 0 } };
 }
+
+/** The SQLite sidecars a live database has next to it (the real gateway keeps WAL mode open). */
+export function sidecarsOf(path) {
+  return ['-wal', '-shm'].filter((suffix) => existsSync(`${path}${suffix}`));
+}
+
+/** While a gateway runs, its database has -wal/-shm sidecars, as with the real WAL-mode SQLite. */
+export function openSidecars(path) {
+  for (const suffix of ['-wal', '-shm']) writeFileSync(`${path}${suffix}`, '');
+  return () => {
+    for (const suffix of ['-wal', '-shm']) {
+      try { unlinkSync(`${path}${suffix}`); } catch { /* gone */ }
+    }
+  };
+}
