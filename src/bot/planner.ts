@@ -7,10 +7,11 @@ import semver from 'semver';
 import type { ClawopsConfig, HostConfig } from '../config/schema.js';
 import { ClawopsError, isClawopsError } from '../errors.js';
 import { collectFacts, type ChangelogSource } from '../jobs/collect-facts.js';
+import { checkStateCompatibility } from '../jobs/state-compatibility.js';
 import type { Planner } from '../jobs/engine.js';
 import { toRemoteTarget } from '../jobs/targets.js';
 import type { RemoteShell } from '../remote/types.js';
-import { buildPlan, buildRollbackPlan, fillTemplate, releaseBinary, runbookCommand, selectEnvironment } from '../runbook/index.js';
+import { buildPlan, buildRollbackPlan, fillTemplate, selectEnvironment } from '../runbook/index.js';
 import { stagingEnvironments } from '../runbook/select.js';
 import type { HostFacts, RollbackRecord } from '../runbook/types.js';
 import type { HistoryEntry } from '../audit/store.js';
@@ -58,12 +59,12 @@ export function createPlanner(deps: PlannerDeps): Planner {
         return buildPlan(command, config, { ...base, targetVersion, changelogs });
       }
       const recorded = await deps.lastUpgrade?.(envName) ?? null;
-      const record = recorded && !recorded.schemaChanged && await schemaMovedOnAnyHost(shell, config, env.hosts, recorded)
-        ? { ...recorded, schemaChanged: true } : recorded;
-      const previous = command.toVersion ?? (record?.fromVersions ? lowestVersion(Object.values(record.fromVersions)) : null);
+      const previous = command.toVersion ?? (recorded?.fromVersions ? lowestVersion(Object.values(recorded.fromVersions)) : null);
       if (previous === null) throw new ClawopsError('PLAN_INVALID', `no earlier upgrade of ${envName} is recorded; say which version to go back to: rollback ${envName} --to <version>`);
+      const judged = await judgeStateCompatibility(shell, config, env.hosts, hosts, (name) => recorded?.fromVersions?.[name] ?? previous, context.upgradeId, signal);
+      const record = recorded && judged && !recorded.schemaChanged ? { ...recorded, schemaChanged: true } : recorded;
       return buildRollbackPlan(command, config, {
-        ...base, targetVersion: previous, changelogs: {}, ...(record?.schemaChanged ? { schemaChanges: true } : {}),
+        ...base, targetVersion: previous, changelogs: {}, ...(record?.schemaChanged || judged ? { schemaChanges: true } : {}),
       }, record ?? undefined);
     } catch (error) {
       if (isClawopsError(error)) return error;
@@ -148,24 +149,21 @@ export function lastUpgradeFromHistory(history: (environment: string) => Promise
 }
 
 /**
- * Whether the upgrade moved the data schema forward, asked the real way: the OLD release's
- * `database preflight` on the live state refuses it (an older build will not start on a newer
- * schema, so rolling back then means restoring the pre-upgrade backup).
+ * Asks each PM2/systemd host that runs something newer than the version it goes back to whether
+ * that older release can read its state (src/jobs/state-compatibility.ts) and records the answer in
+ * its facts. True when any host's answer is not a clear "compatible" (the rollback then restores).
+ * Blue-green is not asked: its old color kept its own state dir.
  */
-async function schemaMovedOnAnyHost(shell: RemoteShell, config: ClawopsConfig, hosts: readonly HostConfig[], record: RollbackRecord): Promise<boolean> {
-  const answers = await Promise.all(hosts.map(async (host) => {
-    const from = record.fromVersions?.[host.name];
-    if (from === undefined || from === record.toVersion) return false;
-    const argv = runbookCommand(config, 'databasePreflight', { stateDir: host.stateDir }, [releaseBinary(host, from)]);
-    const result = await shell.run(toRemoteTarget(host), argv, { timeoutMs: config.runbook.timeouts.commandSeconds * 1000 }).catch(() => null);
-    if (result === null) return false;
-    if (result.exitCode === 78) return true;
-    try {
-      const status = (JSON.parse(result.stdout) as { status?: unknown }).status;
-      return status === 'incompatible' || status === 'schema-newer';
-    } catch {
-      return /newer than this build|incompatible/i.test(`${result.stdout}\n${result.stderr}`);
-    }
+async function judgeStateCompatibility(shell: RemoteShell, config: ClawopsConfig, hosts: readonly HostConfig[], facts: Record<string, HostFacts>, goBackTo: (host: string) => string, runId: string, signal?: AbortSignal): Promise<boolean> {
+  const verdicts = await Promise.all(hosts.map(async (host) => {
+    const running = facts[host.name]?.currentVersion ?? null;
+    const older = goBackTo(host.name);
+    if (host.strategy.kind !== 'pm2' && host.strategy.kind !== 'systemd') return true;
+    if (running === null || semver.valid(running) === null || semver.valid(older) === null || !semver.gt(running, older)) return true;
+    const answer = await checkStateCompatibility(shell, config, host, older, runId, signal);
+    const hostFacts = facts[host.name];
+    if (hostFacts !== undefined) hostFacts.stateCompatibility = answer;
+    return answer.verdict === 'compatible';
   }));
-  return answers.some(Boolean);
+  return verdicts.some((compatible) => !compatible);
 }

@@ -133,7 +133,9 @@ const defaultCommands = {
   doctor: ['openclaw', 'doctor', '--non-interactive'],
   gatewayStatus: ['openclaw', 'gateway', 'status', '--json', '--port', '{port}'],
   gatewayRun: ['openclaw', 'gateway', 'run', '--port', '{port}', '--bind', 'loopback'],
-  databasePreflight: ['openclaw', 'database', 'preflight', '{stateDir}/state/openclaw.sqlite', '--json'],
+  // Run by the OLDER release on a consolidated copy: on the live WAL database it says "indeterminate".
+  databaseSnapshot: ['openclaw', 'backup', 'sqlite', 'create', '--global', '--repository', '{repository}', '--json'],
+  databasePreflight: ['openclaw', 'database', 'preflight', '{database}', '--json'],
   changelog: ['npm', 'pack', 'openclaw@{version}', '--dry-run', '--json'],
 } as const;
 export type RunbookCommandName = keyof typeof defaultCommands;

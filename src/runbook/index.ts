@@ -6,6 +6,6 @@ export { fillTemplate, resolveOpenclaw, runbookCommand, validateRunbookCommands,
 export { analyzeChangelogs, parseChangelog, type ChangelogRelease } from './changelog.js';
 export { parseVersion, updateType, fleetUpdateType } from './version.js';
 export { planHash, canonicalJson } from './hash.js';
-export { backupFileFor, currentLink, releasePrefix, releaseBinary } from './context.js';
+export { backupFileFor, currentLink, releasePrefix, releaseBinary, stateEnv, trimSlash } from './context.js';
 export { selectEnvironment, selectHosts } from './select.js';
 export type * from './types.js';

@@ -64,7 +64,8 @@ export const TEMPLATE_PLACEHOLDERS: Readonly<Record<RunbookCommandName, readonly
   doctor: [],
   gatewayStatus: ['port'],
   gatewayRun: ['port'],
-  databasePreflight: ['stateDir'],
+  databaseSnapshot: ['repository'],
+  databasePreflight: ['database'],
   changelog: ['version'],
 };
 
