@@ -18,7 +18,15 @@ export type Command =
       dryRun: boolean;
       skipStaging: boolean;
     }
-  | { kind: 'rollback'; environment?: string; toVersion?: string; fromBackup?: string; dryRun: boolean }
+  | {
+      kind: 'rollback';
+      environment?: string;
+      toVersion?: string;
+      fromBackup?: string;
+      /** Also roll back the staging hosts an upgrade of `environment` changed first (they passed, so they are kept by default). */
+      withStaging?: boolean;
+      dryRun: boolean;
+    }
   | { kind: 'status' }
   | { kind: 'version'; environment?: string }
   | { kind: 'check'; environment?: string }
