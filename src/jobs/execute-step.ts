@@ -10,6 +10,7 @@ import type { RemoteShell, RemoteTarget } from '../remote/types.js';
 import type { HealthResult } from './events.js';
 import { abortableSleep, checkHealth, parseOpenClawVersion, waitForEndpoint, type ProbeTarget } from '../health/probes.js';
 import { hostHealthProbe, toRemoteTarget } from './targets.js';
+import { diagnoseSupervisors, portOf, supervisorsFor, watchForCrashLoop, type CrashLoop, type SupervisorRef } from './supervisor.js';
 
 export interface StepContext {
   shell: RemoteShell;
@@ -58,22 +59,16 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<Ste
         await ctx.shell.writeFile(requireTarget(step, ctx), action.path, action.content, { signal: ctx.signal, timeoutMs: step.timeoutMs });
         return { ok: true, durationMs: elapsed() };
       }
-      case 'http-check': {
-        const probe: ProbeTarget = { host: step.host ?? 'bot', baseUrl: action.url, viaHost: action.viaHost, shell: ctx.shell, ...(ctx.host ? { target: toRemoteTarget(ctx.host) } : {}) };
-        const result = await waitForEndpoint(probe, action.expect, { timeoutMs: action.timeoutMs, signal: ctx.signal, now });
-        // A /healthz answer says nothing about readiness: only /readyz checks go to the health panel
-        // (a live-only check would show a healthy host as "not ready").
-        if (action.expect === 'ready') ctx.onHealth?.([{ host: probe.host, live: result.ok || result.answered === true, ready: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) }]);
-        if (result.ok) return { ok: true, durationMs: elapsed(), excerpt: `${action.expect} after ${result.attempts} probe(s)` };
-        return { ok: false, durationMs: elapsed(), excerpt: result.error ?? '', error: `${action.url} not ${action.expect} within ${action.timeoutMs} ms` };
-      }
+      case 'http-check':
+        return await httpCheck(step, action, ctx, elapsed);
       case 'version-check': {
         const host = requireHost(step, ctx);
         const found = action.argv
           ? await readVersionWith(ctx.shell, withEnv(toRemoteTarget(host), action.env), action.argv, ctx.signal, step.timeoutMs)
           : await readCurrentVersion(ctx.shell, host, ctx.signal, step.timeoutMs);
         if (found.version === action.expectVersion) return { ok: true, durationMs: elapsed(), exitCode: 0, excerpt: found.output };
-        return { ok: false, durationMs: elapsed(), excerpt: found.output, error: `expected version ${action.expectVersion}, host runs ${found.version ?? 'an unreadable version'}` };
+        const explained = await withDiagnosis(found.output, ctx, host, supervisorsFor(host));
+        return { ok: false, durationMs: elapsed(), excerpt: explained, error: `expected version ${action.expectVersion}, host runs ${found.version ?? 'an unreadable version'}` };
       }
       case 'watch':
         return await watch(step, action, ctx, now, started);
@@ -89,6 +84,50 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<Ste
     }
     throw error;
   }
+}
+
+/**
+ * Polls a URL until it is live/ready. On the step's host the gateway's supervisor is watched at the
+ * same time: a release that keeps exiting on start fails the step within seconds, and every failure
+ * carries the supervisor's state and log tail.
+ */
+async function httpCheck(step: PlanStep, action: Extract<StepAction, { type: 'http-check' }>, ctx: StepContext, elapsed: () => number): Promise<StepResult> {
+  const probe: ProbeTarget = { host: step.host ?? 'bot', baseUrl: action.url, viaHost: action.viaHost, shell: ctx.shell, ...(ctx.host ? { target: toRemoteTarget(ctx.host) } : {}) };
+  const host = ctx.host;
+  const refs = host ? supervisorsFor(host, portOf(action.url)) : [];
+  const stop = new AbortController();
+  const stopAll = () => stop.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', stopAll, { once: true });
+  try {
+    const waiting = waitForEndpoint(probe, action.expect, { timeoutMs: action.timeoutMs, signal: stop.signal, now: ctx.now ?? Date.now });
+    const crash: Promise<CrashLoop | null> = host && refs.length > 0
+      ? watchForCrashLoop(ctx.shell, host, refs, stop.signal).catch(() => null)
+      : new Promise<null>(() => undefined);
+    const first = await Promise.race([waiting.then((result) => ({ result })), crash.then((loop) => ({ loop }))]);
+    if ('loop' in first && first.loop !== null) {
+      stop.abort();
+      await waiting.catch(() => undefined);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      ctx.onHealth?.([{ host: probe.host, live: false, ready: false, latencyMs: 0, error: first.loop.summary }]);
+      return { ok: false, durationMs: elapsed(), excerpt: await withDiagnosis('', ctx, host, refs), error: `${action.url} not ${action.expect}: ${first.loop.summary}` };
+    }
+    const result = 'result' in first ? first.result : await waiting;
+    // A /healthz answer says nothing about readiness: only /readyz checks go to the health panel
+    // (a live-only check would show a healthy host as "not ready").
+    if (action.expect === 'ready') ctx.onHealth?.([{ host: probe.host, live: result.ok || result.answered === true, ready: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) }]);
+    if (result.ok) return { ok: true, durationMs: elapsed(), excerpt: `${action.expect} after ${result.attempts} probe(s)` };
+    return { ok: false, durationMs: elapsed(), excerpt: await withDiagnosis(result.error ?? '', ctx, host, refs), error: `${action.url} not ${action.expect} within ${action.timeoutMs} ms` };
+  } finally {
+    ctx.signal.removeEventListener('abort', stopAll);
+    stop.abort();
+  }
+}
+
+/** `text` followed by what the supervisor says (state, log tail); `text` alone when there is none. */
+async function withDiagnosis(text: string, ctx: StepContext, host: HostConfig | undefined, refs: readonly SupervisorRef[]): Promise<string> {
+  if (host === undefined || refs.length === 0) return text;
+  const diagnosis = await diagnoseSupervisors(ctx.shell, host, refs, ctx.signal).catch(() => '');
+  return [text, diagnosis].filter((part) => part !== '').join('\n');
 }
 
 /** `<releasesDir>/current/bin/openclaw --version` on the host, parsed. */
@@ -134,7 +173,10 @@ async function watch(step: PlanStep, action: Extract<StepAction, { type: 'watch'
       return [];
     });
     if (problems.length > 0) {
-      const excerpt = results.map((result) => result.error ?? '').filter(Boolean).join('\n');
+      const failing = hosts.filter((host) => problems.some((problem) => problem.startsWith(`${host.name} `)));
+      const errors = results.map((result) => result.error ?? '').filter(Boolean).join('\n');
+      const diagnoses = await Promise.all(failing.map((host) => diagnoseSupervisors(ctx.shell, host, supervisorsFor(host), ctx.signal).catch(() => '')));
+      const excerpt = [errors, ...failing.map((host, index) => (diagnoses[index] ? `${host.name}:\n${diagnoses[index]}` : ''))].filter(Boolean).join('\n');
       return { ok: false, durationMs: now() - started, excerpt, error: `health check ${rounds} failed: ${problems.join(', ')}`, proposeRollback: true };
     }
     if (now() + intervalSeconds * 1000 > started + minutes * 60_000) break;
