@@ -138,6 +138,26 @@ describe('health, approvals, notes, report', () => {
     expect(message.tone).toBe('success');
   });
 
+  it('a failed report says why: the failed step\'s supervisor state and log tail, the newest lines kept', () => {
+    const excerpt = [
+      ...Array.from({ length: 30 }, (_, i) => `noise ${i}`),
+      'PM2 app openclaw: waiting restart, 6 restarts, last exit code 78',
+      'Gateway failed to start: state database uses newer schema version 18; this build supports 17.',
+    ].join('\n');
+    const history = [
+      happyHistory()[0]!,
+      { type: 'step-failed' as const, upgradeId: UPGRADE, stepId: 'host-a:install', at: '2026-12-04T10:01:00.000Z', durationMs: 4300, excerpt, error: 'not ready: the gateway keeps exiting on start' },
+      { type: 'finished' as const, upgradeId: UPGRADE, outcome: 'failed' as const, summary: 'failed at host-a: install 2026.9.6' },
+    ];
+    const message = renderReport(rebuildThread(UPGRADE, history));
+    const why = message.fields?.find((field) => field.label === 'Why host-a: install 2026.9.6 failed');
+    expect(why?.value).toContain('last exit code 78');
+    expect(why?.value).toContain('newer schema version 18');
+    expect(why?.value).not.toContain('noise 3\n');
+    expect(why?.value.length).toBeLessThanOrEqual(1000);
+    expect(renderReport(rebuildThread(UPGRADE, happyHistory())).fields?.some((field) => field.label.startsWith('Why'))).toBe(false);
+  });
+
   it('names a rollback as a rollback in its report', () => {
     const history = happyHistory().map((event) => (event.type === 'plan' ? { ...event, plan: samplePlan({ kind: 'rollback' }) } : event));
     expect(renderReport(rebuildThread(UPGRADE, history)).title).toBe('✅ Rollback succeeded');

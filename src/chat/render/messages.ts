@@ -181,6 +181,20 @@ function outcomeTitle(outcome: UpgradeOutcome, plan: ThreadState['plan']): strin
   return OUTCOME_TITLES[outcome].replace('{Kind}', plan?.kind === 'rollback' ? 'Rollback' : 'Upgrade');
 }
 
+/**
+ * Why a failed run failed, in the report itself: the failed step's excerpt (for health steps: the
+ * probe's answer, the supervisor's state and the gateway's log tail, secrets already redacted).
+ * The tail is kept, within what a Discord embed field holds (1,024 characters).
+ */
+function failureFields(state: ThreadState): { label: string; value: string }[] {
+  if (state.finished?.outcome === 'succeeded') return [];
+  return state.steps.filter((step) => step.status === 'failed' && (step.excerpt ?? '').trim() !== '').slice(0, 2).map((step) => {
+    const text = (step.excerpt ?? '').split('\n').filter((line) => line.trim() !== '').slice(-14).join('\n');
+    const value = text.length <= 1000 ? text : `…${text.slice(text.length - 999)}`;
+    return { label: `Why ${step.host === undefined ? '' : `${step.host}: `}${step.title} failed`, value };
+  });
+}
+
 export function renderReport(state: ThreadState): ChatMessage {
   const outcome = state.finished?.outcome ?? 'failed';
   const plan = state.plan;
@@ -197,6 +211,7 @@ export function renderReport(state: ThreadState): ChatMessage {
     ...(total === undefined || Number.isNaN(total) ? [] : [{ label: 'Duration', value: formatDuration(total) }]),
     ...(approvers.length > 0 ? [{ label: 'Approved by', value: approvers.join(', ') }] : []),
     ...(versions.length > 0 ? [{ label: 'Running now', value: versions.join('\n') }] : []),
+    ...failureFields(state),
   ];
   return {
     title: `${outcomeTitle(outcome, plan)}${state.dryRun ? ' (dry run)' : ''}`,
