@@ -1,6 +1,7 @@
 /**
  * Reads what the planner needs from the hosts (HostFacts) over the RemoteShell: running
- * version, versions installed side by side, blue-green live color, PM2 app settings.
+ * version, versions installed side by side, blue-green live color, what the supervisor runs
+ * (PM2 app settings from `pm2 jlist`, the systemd unit's ExecStart from `systemctl cat`).
  * Nothing here changes a host.
  */
 import type { ClawopsConfig, HostConfig, RunbookConfig } from '../config/schema.js';
@@ -8,7 +9,9 @@ import { ClawopsError, isClawopsError } from '../errors.js';
 import type { RemoteShell } from '../remote/types.js';
 import type { HostFacts } from '../runbook/types.js';
 import { parseOpenClawVersion } from '../health/probes.js';
-import { readCurrentVersion } from './execute-step.js';
+import { execReloadFromUnitText, execStartFromUnitText, isOpenclawScript, parseExecStart } from '../runbook/adopt-exec-start.js';
+import { runsLink } from '../runbook/adopt.js';
+import { readCurrentVersion, readVersionWith } from './execute-step.js';
 import { toRemoteTarget } from './targets.js';
 
 /** Per-version CHANGELOG.md text for versions in (from, to]; injected (npm pack, repo files, a cache). */
@@ -20,16 +23,11 @@ export async function collectHostFacts(shell: RemoteShell, host: HostConfig, run
   const target = toRemoteTarget(host);
   const opts = { timeoutMs: runbook.timeouts.commandSeconds * 1000, ...(signal ? { signal } : {}) };
   const abortSignal = signal ?? new AbortController().signal;
-  let { version: currentVersion } = await readCurrentVersion(shell, host, abortSignal, opts.timeoutMs);
-  if (currentVersion === null) {
-    const fallback = await shell.run(target, runbook.commands.version, opts);
-    currentVersion = fallback.exitCode === 0 ? parseOpenClawVersion(fallback.stdout)?.version ?? null : null;
-  }
   const listing = await shell.run(target, ['ls', '-1', host.releasesDir], opts);
   const installedVersions = listing.exitCode === 0
     ? listing.stdout.split('\n').map((line) => line.trim()).filter((name) => VERSION_DIR.test(name)).map((name) => name.replace(/^v/, ''))
     : [];
-  const facts: HostFacts = { host: host.name, currentVersion, installedVersions };
+  const facts: HostFacts = { host: host.name, currentVersion: null, installedVersions };
   const strategy = host.strategy;
   if (strategy.kind === 'blue-green') {
     const upstream = await shell.run(target, ['cat', strategy.nginx.upstreamFile], opts);
@@ -40,10 +38,61 @@ export async function collectHostFacts(shell: RemoteShell, host: HostConfig, run
     const pm2Target = strategy.pm2Home ? { ...target, env: { ...target.env, PM2_HOME: strategy.pm2Home } } : target;
     const app = strategy.kind === 'pm2' ? strategy.app : (facts.liveColor === 'green' ? strategy.green.app : strategy.blue.app);
     const jlist = await shell.run(pm2Target, ['pm2', 'jlist'], opts);
-    const pm2 = jlist.exitCode === 0 ? pm2FactsFromJlist(jlist.stdout, app) : null;
-    if (pm2) facts.pm2 = pm2;
+    const apps = jlist.exitCode === 0 ? parseJlist(jlist.stdout) : null;
+    if (apps !== null) {
+      facts.pm2Apps = apps.flatMap((entry) => typeof entry?.name === 'string' ? [entry.name] : []);
+      const pm2 = pm2FactsFromJlist(jlist.stdout, app);
+      if (pm2) facts.pm2 = pm2;
+    }
   }
+  if (strategy.kind === 'systemd') {
+    const ctl = strategy.user ? ['systemctl', '--user'] : ['systemctl'];
+    const unit = await shell.run(target, [...ctl, 'cat', strategy.unit], opts);
+    if (unit.exitCode === 0) Object.assign(facts, systemdFactsFromUnitText(unit.stdout));
+  }
+  facts.currentVersion = await runningVersion(shell, host, runbook, facts, abortSignal, opts);
   return facts;
+}
+
+/**
+ * The version of what runs: an install the supervisor runs from elsewhere (`npm i -g`) is asked
+ * first, then `<releasesDir>/current`, then `openclaw` from PATH (runbook.commands.version).
+ */
+async function runningVersion(shell: RemoteShell, host: HostConfig, runbook: RunbookConfig, facts: HostFacts, signal: AbortSignal, opts: { timeoutMs: number }): Promise<string | null> {
+  const target = toRemoteTarget(host);
+  const own = ownBinary(host, facts);
+  if (own !== null) {
+    const { version } = await readVersionWith(shell, target, [...own, '--version'], signal, opts.timeoutMs);
+    if (version !== null) return version;
+  }
+  const { version } = await readCurrentVersion(shell, host, signal, opts.timeoutMs);
+  if (version !== null) return version;
+  const fallback = await shell.run(target, runbook.commands.version, { ...opts, signal });
+  return fallback.exitCode === 0 ? parseOpenClawVersion(fallback.stdout)?.version ?? null : null;
+}
+
+/** The openclaw the supervisor runs when it is not `<releasesDir>/current` (null: the link, or unknown). */
+function ownBinary(host: HostConfig, facts: HostFacts): string[] | null {
+  // Blue-green colors run their version's own binary by design: their version comes from the link as before.
+  const script = host.strategy.kind === 'pm2' ? facts.pm2?.script : undefined;
+  if (script !== undefined && !runsLink(script, host) && isOpenclawScript(script)) {
+    const interpreter = facts.pm2?.interpreter;
+    return interpreter === undefined || interpreter === 'none' ? [script] : [interpreter, script];
+  }
+  const execStart = facts.systemdExecStart === undefined ? null : parseExecStart(facts.systemdExecStart);
+  if (execStart?.openclaw !== undefined && !runsLink(execStart.program, host)) return execStart.openclaw.binary;
+  return null;
+}
+
+/** ExecStart / ExecReload from `systemctl cat <unit>` (unit file and drop-ins). */
+export function systemdFactsFromUnitText(text: string): Pick<HostFacts, 'systemdExecStart' | 'systemdExecReload' | 'systemdHasExecReload'> {
+  const execStart = execStartFromUnitText(text);
+  const execReload = execReloadFromUnitText(text);
+  return {
+    ...(execStart === undefined ? {} : { systemdExecStart: execStart }),
+    ...(execReload === undefined ? {} : { systemdExecReload: execReload }),
+    systemdHasExecReload: execReload !== undefined,
+  };
 }
 
 /** Facts of every host of an environment (or the named ones), collected in parallel. */
@@ -79,30 +128,65 @@ export function liveColorFromUpstream(text: string, bluePort: number, greenPort:
   return blue ? 'blue' : 'green';
 }
 
-/** The app's settings from `pm2 jlist` JSON. */
-export function pm2FactsFromJlist(json: string, app: string): NonNullable<HostFacts['pm2']> | null {
-  let list: unknown = null;
-  // pm2 may print `[PM2] …` notices before the JSON array.
-  for (let at = json.indexOf('['); at >= 0 && list === null; at = json.indexOf('[', at + 1)) {
+type JlistEntry = { name?: unknown; pid?: unknown; pm2_env?: Record<string, unknown> } | null;
+
+/** `pm2 jlist` JSON as a list; null when it prints none. PM2 may print `[PM2] …` notices before the array. */
+export function parseJlist(json: string): JlistEntry[] | null {
+  for (let at = json.indexOf('['); at >= 0; at = json.indexOf('[', at + 1)) {
     try {
-      list = JSON.parse(json.slice(at));
+      const list: unknown = JSON.parse(json.slice(at));
+      if (Array.isArray(list)) return list as JlistEntry[];
     } catch {
-      list = null;
+      // not the array yet
     }
   }
-  if (!Array.isArray(list)) return null;
-  const entry = list.find((item: { name?: unknown }) => item?.name === app) as { pm2_env?: Record<string, unknown> } | undefined;
+  return null;
+}
+
+// PM2 keeps the whole environment of the `pm2 start` that created an app: these come from the
+// shell or PM2 itself, not from the app's own settings, so they are not counted as the app's env.
+const INHERITED_ENV = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'PWD', 'OLDPWD', 'SHLVL', '_', 'TERM', 'LANG', 'LANGUAGE', 'MAIL', 'HOSTNAME',
+  'TMPDIR', 'MOTD_SHOWN', 'NODE_APP_INSTANCE', 'pm_id', 'unique_id', 'name']);
+
+function ownEnvNames(env: unknown, app: string): string[] {
+  if (env === null || typeof env !== 'object') return [];
+  return Object.entries(env as Record<string, unknown>)
+    .filter(([key, value]) => typeof value === 'string' && key !== app && !INHERITED_ENV.has(key) && !/^(?:PM2_|SSH_|LC_|XDG_)/.test(key))
+    .map(([key]) => key)
+    .sort();
+}
+
+/** The app's settings from `pm2 jlist` JSON (env names only: values can be secrets and stay on the host). */
+export function pm2FactsFromJlist(json: string, app: string): NonNullable<HostFacts['pm2']> | null {
+  const list = parseJlist(json);
+  if (list === null) return null;
+  const entry = list.find((item) => item?.name === app);
   const env = entry?.pm2_env;
   if (!env) return null;
   const number = (value: unknown) => typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
+  const text = (value: unknown) => typeof value === 'string' && value !== '' ? value : undefined;
   const listen = number(env.listen_timeout);
   const kill = number(env.kill_timeout);
-  const interpreter = typeof env.exec_interpreter === 'string' ? env.exec_interpreter : undefined;
+  const interpreter = text(env.exec_interpreter);
+  const script = text(env.pm_exec_path);
+  const args = Array.isArray(env.args) ? env.args.filter((arg): arg is string => typeof arg === 'string')
+    : typeof env.args === 'string' && env.args !== '' ? env.args.split(/\s+/) : undefined;
+  const cwd = text(env.pm_cwd);
+  const status = text(env.status);
+  const restarts = number(env.restart_time);
+  const pid = number(entry?.pid);
   return {
     execMode: env.exec_mode === 'cluster_mode' || env.exec_mode === 'cluster' ? 'cluster' : 'fork',
     waitReady: env.wait_ready === true || env.wait_ready === 'true',
     ...(listen === undefined ? {} : { listenTimeoutMs: listen }),
     ...(kill === undefined ? {} : { killTimeoutMs: kill }),
     ...(interpreter === undefined ? {} : { interpreter }),
+    ...(script === undefined ? {} : { script }),
+    ...(args === undefined ? {} : { args }),
+    ...(cwd === undefined ? {} : { cwd }),
+    ...(status === undefined ? {} : { status }),
+    ...(restarts === undefined ? {} : { restarts }),
+    ...(pid === undefined || pid === 0 ? {} : { pid }),
+    ...(env.env === undefined ? {} : { envNames: ownEnvNames(env.env, app) }),
   };
 }

@@ -18,6 +18,7 @@ import { ClawopsError } from '../errors.js';
 import type { Command } from '../commands/types.js';
 import type { ClawopsConfig, EnvironmentConfig, HostConfig, StrategyKind } from '../config/schema.js';
 import type { ChangelogFindings, HostFacts, Plan, PlanFacts, PlanGate, PlanStep, StepPhase, VersionProbe } from './types.js';
+import { adoptionFor } from './adopt.js';
 import { analyzeChangelogs, hasFindings } from './changelog.js';
 import { backupFileFor, gateBefore, hostStep, type HostContext } from './context.js';
 import { planHash } from './hash.js';
@@ -83,8 +84,10 @@ function upgradeHost(draft: PlanDraft, ctx: HostContext): BoundStrategy {
     draft.warnings.push(`${ctx.host.name}: already runs ${ctx.toVersion}; it is only checked`);
     return strategy;
   }
+  // Refuses (PLAN_INVALID, with the fix) before anything runs when the install cannot be adopted.
+  const adoption = adoptionFor(ctx);
   if (ctx.fromVersion === null) draft.warnings.push(`${ctx.host.name}: the running version is unknown`);
-  else if (SIDE_BY_SIDE.has(strategy.kind) && !ctx.facts.installedVersions.includes(ctx.fromVersion)) {
+  else if (adoption === null && SIDE_BY_SIDE.has(strategy.kind) && !ctx.facts.installedVersions.includes(ctx.fromVersion)) {
     draft.warnings.push(`${ctx.host.name}: the running ${ctx.fromVersion} is not installed under ${ctx.host.releasesDir} (clawops expects it there, with ${ctx.host.releasesDir}/current pointing at it); a rollback installs it first`);
   }
   const binary = strategy.binary('current');

@@ -137,7 +137,9 @@ export interface HostFacts {
    * pm2: what the ecosystem / `pm2 jlist` says about the app. `script` is the path PM2 runs
    * (should be `<releasesDir>/current/bin/openclaw` with interpreter `none`).
    */
-  pm2?: { execMode: 'fork' | 'cluster'; waitReady: boolean; listenTimeoutMs?: number; killTimeoutMs?: number; interpreter?: string; script?: string };
+  pm2?: Pm2AppFacts;
+  /** pm2: the names of every app `pm2 jlist` listed (set whenever the list could be read, also when the app is not in it). */
+  pm2Apps?: string[];
   /** OpenClaw data schema version, when known (e.g. from `database preflight`). */
   schemaVersion?: number;
   /**
@@ -146,6 +148,32 @@ export interface HostFacts {
    * live database). `unknown` (the check could not complete) is treated like `incompatible`.
    */
   stateCompatibility?: { verdict: 'compatible' | 'incompatible' | 'unknown'; detail: string };
+}
+
+/**
+ * One PM2 app as `pm2 jlist` describes it. Env *values* never leave the host (they can hold
+ * secrets): only the names of the variables set for the app are kept.
+ */
+export interface Pm2AppFacts {
+  execMode: 'fork' | 'cluster';
+  waitReady: boolean;
+  listenTimeoutMs?: number;
+  killTimeoutMs?: number;
+  /** `exec_interpreter`: `none` runs the script itself; a Node path wraps it. */
+  interpreter?: string;
+  /** `pm_exec_path`: the absolute path PM2 runs (a PATH lookup resolved, symlinks kept). */
+  script?: string;
+  /** `args`: what the script runs with, e.g. `gateway run --port 18789`. */
+  args?: string[];
+  /** `pm_cwd`. */
+  cwd?: string;
+  /** `online`, `stopped`, `errored`, … */
+  status?: string;
+  /** `restart_time`: how often PM2 restarted it (a crash loop shows here first). */
+  restarts?: number;
+  pid?: number;
+  /** Names of the variables set for the app itself (inherited shell and PM2-internal ones left out). */
+  envNames?: string[];
 }
 
 export interface PlanFacts {

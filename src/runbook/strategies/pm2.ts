@@ -2,9 +2,14 @@
  * PM2: install the target side by side, switch `<releasesDir>/current`, `pm2 reload <app>`.
  * Real OpenClaw cannot run in cluster mode (one gateway per state dir) and sends no `ready`,
  * so a PM2 reload is a restart: the plan says so and points at blue-green.
+ * An app that runs openclaw from elsewhere (`npm i -g`) is adopted in the same restart
+ * (src/runbook/adopt-pm2.ts); a rollback of such an app is refused (switching changes nothing).
  */
 import type { StrategyConfig } from '../../config/schema.js';
-import { command, currentLink, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
+import { ClawopsError } from '../../errors.js';
+import { adoptionFor, runningBinary, runsLink } from '../adopt.js';
+import { pm2AdoptionWarning, pm2AdoptSteps } from '../adopt-pm2.js';
+import { command, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
 import { currentReleaseEndpoint, installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
 import type { RollbackMode, StrategyPlanner } from './types.js';
 
@@ -16,13 +21,16 @@ export function pm2Env(pm2Home: string | undefined): Record<string, string> {
   return pm2Home === undefined ? {} : { PM2_HOME: pm2Home };
 }
 
-export function pm2Warnings(ctx: HostContext, config: Pm2Config): string[] {
+/** What the PM2 facts say about this app; `adopting`: the upgrade re-creates it (fork, interpreter none), so those findings are fixed by it. */
+export function pm2Warnings(ctx: HostContext, config: Pm2Config, adopting = false): string[] {
   const facts = ctx.facts.pm2;
   const name = ctx.host.name;
   if (facts === undefined) return [`${name}: no PM2 facts (pm2 jlist): exec mode, interpreter and script path were not checked`];
   const warnings: string[] = [];
   if (facts.execMode === 'cluster') {
     warnings.push(`${name}: PM2 app ${config.app} is in cluster mode; OpenClaw cannot run there (the second instance exits 78: state dir already owned) — use fork mode with interpreter 'none'`);
+  } else if (adopting) {
+    warnings.push(`${name}: re-creating the PM2 app stops, then starts the gateway (${PM2_RESTART_DOWNTIME})`);
   } else {
     warnings.push(`${name}: PM2 fork mode: \`pm2 reload\` stops, then starts the gateway (${PM2_RESTART_DOWNTIME})`);
   }
@@ -31,17 +39,26 @@ export function pm2Warnings(ctx: HostContext, config: Pm2Config): string[] {
   } else {
     warnings.push(`${name}: no wait_ready: PM2 counts the app up as soon as it is spawned; clawops polls /readyz before going on`);
   }
-  if (facts.interpreter !== undefined && facts.interpreter !== 'none') {
+  if (facts.interpreter !== undefined && facts.interpreter !== 'none' && !adopting) {
     warnings.push(`${name}: PM2 runs openclaw through interpreter '${facts.interpreter}': it shows "online" but never listens — set interpreter: 'none'`);
   }
   if (facts.killTimeoutMs !== undefined && facts.killTimeoutMs < 5000) {
     warnings.push(`${name}: kill_timeout ${facts.killTimeoutMs} ms may SIGKILL the gateway while it drains connections`);
   }
-  const link = releaseBinary(ctx.host, 'current');
-  if (facts.script !== undefined && facts.script !== link && !facts.script.startsWith(`${currentLink(ctx.host)}/`)) {
-    warnings.push(`${name}: PM2 runs ${facts.script}, not ${link}: switching releases changes nothing until the app runs the link`);
+  if (facts.status !== undefined && facts.status !== 'online') {
+    warnings.push(`${name}: PM2 app ${config.app} is ${facts.status}${facts.restarts === undefined ? '' : ` (${facts.restarts} restarts)`}, not online`);
   }
   return warnings;
+}
+
+/** Refuses a rollback on an app that does not run the link: switching `current` back would change nothing. */
+function assertRunsLink(ctx: HostContext, config: Pm2Config): void {
+  const script = ctx.facts.pm2?.script;
+  if (script === undefined || runsLink(script, ctx.host)) return;
+  const link = releaseBinary(ctx.host, 'current');
+  throw new ClawopsError('PLAN_INVALID', `${ctx.host.name}: PM2 app ${config.app} runs ${script}, not ${link}, so switching releases back changes nothing: `
+    + `this host was never upgraded by clawops. Roll it back by hand (npm i -g openclaw@${ctx.toVersion}, pm2 restart ${config.app}), or upgrade it once with clawops, which moves the app onto ${link}`,
+  { host: ctx.host.name, script });
 }
 
 function reloadStep(ctx: HostContext, config: Pm2Config) {
@@ -51,18 +68,32 @@ function reloadStep(ctx: HostContext, config: Pm2Config) {
 
 export const pm2Strategy: StrategyPlanner<'pm2'> = {
   kind: 'pm2',
-  binary: (ctx, _config, which) => [releaseBinary(ctx.host, which)],
+  // Before adoption the gateway still runs the app's own openclaw (backup, version probe use it).
+  binary: (ctx, _config, which) => which === 'current' ? runningBinary(ctx) : [releaseBinary(ctx.host, which)],
   liveStateDir: (ctx) => ctx.host.stateDir,
 
   upgrade(ctx, config): HostSteps {
+    const adoption = adoptionFor(ctx);
+    if (adoption === null || adoption.supervisor !== 'pm2') {
+      return {
+        steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), reloadStep(ctx, config), readyStep(ctx, healthBase(ctx.host))],
+        gates: [],
+        warnings: pm2Warnings(ctx, config),
+      };
+    }
+    const running = ctx.fromVersion === null ? [] : installSteps(ctx, ctx.fromVersion, 'install-running');
     return {
-      steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), reloadStep(ctx, config), readyStep(ctx, healthBase(ctx.host))],
+      steps: [
+        ...installSteps(ctx, ctx.toVersion), ...running, ...switchLinkSteps(ctx, ctx.toVersion),
+        ...pm2AdoptSteps(ctx, config, pm2Env(config.pm2Home)), readyStep(ctx, healthBase(ctx.host)),
+      ],
       gates: [],
-      warnings: pm2Warnings(ctx, config),
+      warnings: [pm2AdoptionWarning(ctx, adoption), ...pm2Warnings(ctx, config, true)],
     };
   },
 
   rollback(ctx, config, mode: RollbackMode): HostSteps {
+    assertRunsLink(ctx, config);
     const env = pm2Env(config.pm2Home);
     if (mode === 'switch') {
       return {

@@ -2,9 +2,15 @@
  * systemd: install side by side, switch `<releasesDir>/current`, `systemctl daemon-reload`, then
  * `systemctl reload` when the unit has a usable ExecReload, else `systemctl restart` (announced
  * as downtime). A SIGUSR2 ExecReload kills OpenClaw at once, so such a unit is restarted instead.
+ * A unit whose ExecStart runs openclaw from elsewhere is adopted with a drop-in and restarted
+ * (src/runbook/adopt-systemd.ts); a rollback of such a unit is refused (switching changes nothing).
  */
 import type { StrategyConfig } from '../../config/schema.js';
-import { command, currentLink, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
+import { ClawopsError } from '../../errors.js';
+import { adoptionFor, runningBinary, runsLink } from '../adopt.js';
+import { parseExecStart } from '../adopt-exec-start.js';
+import { systemdAdoptionWarning, systemdAdoptSteps } from '../adopt-systemd.js';
+import { command, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
 import { currentReleaseEndpoint, installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
 import type { StrategyPlanner } from './types.js';
 
@@ -36,17 +42,30 @@ function warnings(ctx: HostContext, config: SystemdConfig): string[] {
     out.push(`${name}: ${config.unit} has no ExecReload: the upgrade restarts it (${RESTART_DOWNTIME})`);
   }
   if (config.user && config.sudo) out.push(`${name}: systemd sudo is ignored for a --user unit`);
-  const link = releaseBinary(ctx.host, 'current');
-  const execStart = ctx.facts.systemdExecStart;
-  if (execStart !== undefined && !execStart.includes(`${currentLink(ctx.host)}/`) && !execStart.includes('/current/bin/openclaw')) {
-    out.push(`${name}: ${config.unit} ExecStart does not run ${link}: switching releases changes nothing until it does`);
-  }
   return out;
 }
 
-function applySteps(ctx: HostContext, config: SystemdConfig) {
+/** Whether the unit's ExecStart is known and runs something other than the link. */
+function runsElsewhere(ctx: HostContext): string | null {
+  const execStart = ctx.facts.systemdExecStart;
+  if (execStart === undefined) return null;
+  const parsed = parseExecStart(execStart);
+  return parsed !== null && runsLink(parsed.program, ctx.host) ? null : execStart;
+}
+
+/** Refuses a rollback on a unit that does not run the link: switching `current` back would change nothing. */
+function assertRunsLink(ctx: HostContext, config: SystemdConfig): void {
+  const execStart = runsElsewhere(ctx);
+  if (execStart === null) return;
+  throw new ClawopsError('PLAN_INVALID', `${ctx.host.name}: ${config.unit} ExecStart runs ${execStart}, not ${releaseBinary(ctx.host, 'current')}, so switching releases back changes nothing: `
+    + 'this host was never upgraded by clawops. Roll it back by hand, or upgrade it once with clawops, which points the unit at the link with a drop-in',
+  { host: ctx.host.name, execStart });
+}
+
+function applySteps(ctx: HostContext, config: SystemdConfig, forceRestart = false) {
   const ctl = systemctl(config);
-  const verb = canReload(ctx) ? 'reload' : 'restart';
+  // A new ExecStart takes effect only on a restart.
+  const verb = canReload(ctx) && !forceRestart ? 'reload' : 'restart';
   return [
     hostStep(ctx, 'daemon-reload', 'systemctl daemon-reload', 'switch', command([...ctl, 'daemon-reload']), { safeToRepeat: true }),
     hostStep(ctx, verb, `systemctl ${verb} ${config.unit}${verb === 'restart' ? ' (downtime)' : ''}`, 'switch', command([...ctl, verb, config.unit]), { safeToRepeat: false }),
@@ -56,14 +75,28 @@ function applySteps(ctx: HostContext, config: SystemdConfig) {
 
 export const systemdStrategy: StrategyPlanner<'systemd'> = {
   kind: 'systemd',
-  binary: (ctx, _config, which) => [releaseBinary(ctx.host, which)],
+  // Before adoption the unit still runs its own openclaw (backup, version probe use it).
+  binary: (ctx, _config, which) => which === 'current' ? runningBinary(ctx) : [releaseBinary(ctx.host, which)],
   liveStateDir: (ctx) => ctx.host.stateDir,
 
   upgrade(ctx, config): HostSteps {
-    return { steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), ...applySteps(ctx, config)], gates: [], warnings: warnings(ctx, config) };
+    const adoption = adoptionFor(ctx);
+    if (adoption === null || adoption.supervisor !== 'systemd') {
+      return { steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), ...applySteps(ctx, config)], gates: [], warnings: warnings(ctx, config) };
+    }
+    const running = ctx.fromVersion === null ? [] : installSteps(ctx, ctx.fromVersion, 'install-running');
+    return {
+      steps: [
+        ...installSteps(ctx, ctx.toVersion), ...running, ...switchLinkSteps(ctx, ctx.toVersion),
+        ...systemdAdoptSteps(ctx, config, adoption), ...applySteps(ctx, config, true),
+      ],
+      gates: [],
+      warnings: [systemdAdoptionWarning(ctx, config, adoption), ...warnings(ctx, config)],
+    };
   },
 
   rollback(ctx, config, mode): HostSteps {
+    assertRunsLink(ctx, config);
     if (mode === 'switch') {
       return { steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), ...applySteps(ctx, config)], gates: [], warnings: [] };
     }
@@ -88,7 +121,7 @@ export const systemdStrategy: StrategyPlanner<'systemd'> = {
 
   expectedDowntime(ctx, config, _plan, mode) {
     if (mode === 'restore') return 'stopped from `systemctl stop` until ready on the old version: restore + start-up (≈ 15–30 s per host)';
-    return canReload(ctx)
+    return canReload(ctx) && runsElsewhere(ctx) === null
       ? `\`systemctl reload ${config.unit}\` runs the unit's ExecReload; OpenClaw has no in-place reload, so if it restarts the gateway expect ≈ 4–12 s per host`
       : RESTART_DOWNTIME;
   },

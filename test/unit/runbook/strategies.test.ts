@@ -23,14 +23,14 @@ function single(strategy: Record<string, unknown>, hostExtra: Record<string, unk
 }
 
 describe('pm2 warnings', () => {
-  it('warns about cluster mode, wait_ready, a Node interpreter, a short kill_timeout and a script off the link', () => {
-    const plan = single({ kind: 'pm2' }, {}, { pm2: { execMode: 'cluster', waitReady: true, listenTimeoutMs: 20_000, killTimeoutMs: 1600, interpreter: 'node', script: '/usr/lib/node_modules/openclaw/openclaw.mjs' } });
+  // A script off the link is adopted or refused: test/unit/runbook/adopt-*.test.ts.
+  it('warns about cluster mode, wait_ready, a Node interpreter and a short kill_timeout', () => {
+    const plan = single({ kind: 'pm2' }, {}, { pm2: { execMode: 'cluster', waitReady: true, listenTimeoutMs: 20_000, killTimeoutMs: 1600, interpreter: 'node', script: '/root/.clawops/releases/current/bin/openclaw' } });
     const text = plan.warnings.join('\n');
     expect(text).toContain('cluster mode');
     expect(text).toContain('wait_ready is set but OpenClaw sends no ready signal: PM2 waits listen_timeout (20000 ms)');
     expect(text).toContain("interpreter 'node'");
     expect(text).toContain('kill_timeout 1600 ms');
-    expect(text).toContain('PM2 runs /usr/lib/node_modules/openclaw/openclaw.mjs, not ~/.clawops/releases/current/bin/openclaw');
   });
 
   it('a fork-mode app on the link with interpreter none only gets the restart warnings', () => {
