@@ -96,3 +96,36 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
+
+/** A setting that is valid but cannot do what it says; `clawops config check` prints it and still exits 0. */
+export interface ConfigWarning {
+  path: (string | number)[];
+  message: string;
+}
+
+interface HostLike {
+  name?: unknown;
+  healthUrl?: unknown;
+  strategy?: { kind?: unknown };
+}
+
+/**
+ * Settings that cannot work as written. `healthUrl` on a blue-green host points at one color:
+ * after a switch the health checks would probe the stopped color and report a good upgrade as
+ * failed, so clawops ignores it there (it probes the live color's port and `publicUrl`).
+ */
+export function configWarnings(config: { environments: Record<string, { hosts: readonly HostLike[] }> }): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  for (const [envName, env] of Object.entries(config.environments)) {
+    env.hosts.forEach((host, index) => {
+      if (host.strategy?.kind === 'blue-green' && typeof host.healthUrl === 'string') {
+        warnings.push({
+          path: ['environments', envName, 'hosts', index, 'healthUrl'],
+          message: `ignored on a blue-green host (${String(host.name)}): ${host.healthUrl} reaches one color, so after a switch it would probe the stopped one; `
+            + 'clawops checks the live color\'s port and strategy.publicUrl instead. Remove healthUrl (set publicUrl to the address clients use)',
+        });
+      }
+    });
+  }
+  return warnings;
+}

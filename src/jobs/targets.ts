@@ -24,10 +24,13 @@ export function toRemoteTarget(host: HostConfig): RemoteTarget {
   };
 }
 
-/** The gateway's base URL as seen from the host: `healthUrl`, or loopback on the strategy's (blue-green: live color's) port. */
+/**
+ * The gateway's base URL as seen from the host: `healthUrl`, or loopback on the strategy's port;
+ * blue-green: always `publicUrl` (a `healthUrl` reaches one color, the stopped one after a switch).
+ */
 export function healthBaseUrl(host: HostConfig): string {
-  if (host.healthUrl) return host.healthUrl;
   const strategy = host.strategy;
+  if (host.healthUrl && strategy.kind !== 'blue-green') return host.healthUrl;
   if (strategy.kind === 'blue-green') return strategy.publicUrl;
   return `http://127.0.0.1:${strategy.port}`;
 }

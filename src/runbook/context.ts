@@ -55,9 +55,12 @@ export function stateEnv(stateDir: string): Record<string, string> {
   return trimSlash(stateDir) === DEFAULT_STATE_DIR ? {} : { OPENCLAW_STATE_DIR: stateDir };
 }
 
-/** Base URL of a gateway as seen from its host. */
+/**
+ * Base URL of a gateway as seen from its host. `healthUrl` is ignored on a blue-green host: it
+ * reaches one color, and after a switch that is the stopped one (`clawops config check` warns).
+ */
 export function healthBase(host: HostConfig, port?: number): string {
-  if (port === undefined && host.healthUrl !== undefined) return host.healthUrl.replace(/\/+$/, '');
+  if (port === undefined && host.healthUrl !== undefined && host.strategy.kind !== 'blue-green') return host.healthUrl.replace(/\/+$/, '');
   const fallbackPort = 'port' in host.strategy ? host.strategy.port : 18789;
   return `http://127.0.0.1:${port ?? fallbackPort}`;
 }
