@@ -49,6 +49,14 @@ export interface UpgradeFleetOptions {
   readySeconds?: number;
   /** Watch after the rollout; default 0.02 min every 1 s (two fleet-wide checks). */
   watch?: { minutes: number; intervalSeconds: number };
+  /**
+   * How the initial version is installed (pm2 only): `releases` (default) side by side under
+   * RELEASES_DIR with `current` linked, the way clawops lays hosts out; `global` the usual way,
+   * `npm i -g` into the host's global prefix (HOST_NPM_PREFIX) with PM2 running `openclaw` from PATH.
+   */
+  install?: 'releases' | 'global';
+  /** Extra env of the gateway's PM2 app (pm2 strategy). */
+  gatewayEnv?: Record<string, string>;
 }
 
 export interface UpgradeFleet {
@@ -87,12 +95,19 @@ function strategyFor(options: UpgradeFleetOptions, host: TestHost): StrategyInpu
 async function prepareHost(shell: RemoteShell, host: TestHost, options: UpgradeFleetOptions): Promise<HostNginx | undefined> {
   const version = options.initialVersion;
   const prefix = `${RELEASES_DIR}/${version}`;
+  if (options.install === 'global' && options.strategy === 'pm2') {
+    await installDouble(shell, host, version);
+    const env = { OPENCLAW_DOUBLE_STARTUP_MS: String(options.startupMs ?? 150), ...options.gatewayEnv };
+    await startGatewayUnderPm2(shell, host, { script: 'openclaw', port: 18789, stateDir: '/root/.openclaw', appName: 'openclaw', pm2Home: PM2_HOME, env });
+    await waitReady(shell, host, { port: 18789, intervalMs: 30 });
+    return undefined;
+  }
   await installDouble(shell, host, version, { prefix });
   const link = await shell.run(host.target, ['ln', '-sfn', prefix, `${RELEASES_DIR}/current`]);
   if (link.exitCode !== 0) throw new Error(`linking current on ${host.name}: ${link.stderr}`);
   const env = { OPENCLAW_DOUBLE_STARTUP_MS: String(options.startupMs ?? 150) };
   if (options.strategy === 'pm2') {
-    await startGatewayUnderPm2(shell, host, { prefix: `${RELEASES_DIR}/current`, port: 18789, stateDir: '/root/.openclaw', appName: 'openclaw', pm2Home: PM2_HOME, env });
+    await startGatewayUnderPm2(shell, host, { prefix: `${RELEASES_DIR}/current`, port: 18789, stateDir: '/root/.openclaw', appName: 'openclaw', pm2Home: PM2_HOME, env: { ...env, ...options.gatewayEnv } });
     await waitReady(shell, host, { port: 18789, intervalMs: 30 });
     return undefined;
   }

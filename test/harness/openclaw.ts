@@ -44,6 +44,8 @@ export async function installDouble(shell: RemoteShell, host: Pick<TestHost, 'ta
 export interface GatewayUnderPm2Options {
   /** The install prefix whose `bin/openclaw` runs (default: the host's global prefix). */
   prefix?: string;
+  /** What PM2 runs instead of `<prefix>/bin/openclaw`, e.g. `openclaw` from PATH as operators write it. */
+  script?: string;
   port: number;
   /** OPENCLAW_STATE_DIR of this gateway. */
   stateDir: string;
@@ -60,7 +62,7 @@ export interface GatewayUnderPm2Options {
 export function gatewayEcosystemApp(options: Omit<GatewayUnderPm2Options, 'pm2Home' | 'ecosystemPath' | 'signal'>): EcosystemApp {
   return {
     name: options.appName,
-    script: openclawBin(options.prefix),
+    script: options.script ?? openclawBin(options.prefix),
     args: ['gateway', 'run', '--port', String(options.port), '--bind', 'loopback'],
     // PM2's Node wrapper breaks OpenClaw's main-module check: run the binary directly.
     interpreter: 'none',
