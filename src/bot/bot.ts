@@ -18,6 +18,7 @@ import type { QueryService } from './queries.js';
 import { environmentOf } from './environment.js';
 import { createFollower, type ThreadTarget } from './follower.js';
 import { mirrorChannel, reactionDecision } from './reactions.js';
+import { proposalNote, proposedScope } from './rollback-proposal.js';
 
 export interface BotDeps {
   adapters: readonly ChatAdapter[];
@@ -77,22 +78,28 @@ export function createBot(deps: BotDeps): Bot {
     if (event.type === 'finished') {
       await threads.finish(event.upgradeId);
       // Claimed in Redis: a replay after a restart, or a second gateway, must not plan it again.
-      if (event.outcome === 'failed' && proposedRollback.delete(event.upgradeId) && await threads.claimOnce(`rollback:${event.upgradeId}`)) await startRollback(origin);
+      // Every proposal is acted on (a failure, a rejected or expired gate, a cancel after traffic moved).
+      if (event.outcome !== 'succeeded' && proposedRollback.delete(event.upgradeId) && await threads.claimOnce(`rollback:${event.upgradeId}`)) await startRollback(origin);
     }
   }
 
-  /** A failed health check proposed a rollback: plan it at once; its own gate asks for approval. */
+  /**
+   * The run proposed a rollback: plan it at once for the environment whose hosts' traffic moved
+   * (staging when the run stopped on staging); its own gate asks for approval.
+   */
   async function startRollback(origin: ThreadTarget): Promise<void> {
     const record = await deps.audit.get(origin.upgradeId);
-    const shown = follower.publisher(origin.upgradeId, origin.platform, origin.channel)?.state().plan;
     const requester: Requester = record?.requester ?? { platform: origin.platform, userId: 'clawops' };
-    const environment = record?.environment ?? shown?.environment;
+    const shown = follower.publisher(origin.upgradeId, origin.platform, origin.channel)?.state().plan;
+    const fallback = record?.environment ?? shown?.environment;
+    const scope = record === null ? null : proposedScope(record, config);
+    const environment = scope?.environment ?? fallback;
     const result = await engine.submit({ kind: 'rollback', ...(environment === undefined ? {} : { environment }), dryRun: false }, requester);
     const adapter = adapters.get(origin.platform);
     const root = (await threads.get(origin.upgradeId, origin.platform, origin.channel))?.refs['plan'];
-    const note = result.ok
-      ? `↩️ Rollback planned as ${result.upgradeId}: it waits for approval in its own thread.`
-      : `↩️ Could not plan the rollback: ${result.message}`;
+    const note = scope !== null ? proposalNote(scope, result)
+      : result.ok ? `↩️ Rollback planned as ${result.upgradeId}: it waits for approval in its own thread.`
+        : `↩️ Could not plan the rollback: ${result.message}`;
     if (adapter) await adapter.post({ platform: origin.platform, channel: origin.channel, ...(root ? { thread: root.message } : {}) }, { text: note, tone: result.ok ? 'warning' : 'danger' });
     if (result.ok) await follower.follow({ upgradeId: result.upgradeId, platform: origin.platform, channel: origin.channel, role: 'origin' });
   }

@@ -13,7 +13,10 @@ import { toRemoteTarget } from '../jobs/targets.js';
 import type { RemoteShell } from '../remote/types.js';
 import { buildPlan, buildRollbackPlan, fillTemplate, selectEnvironment } from '../runbook/index.js';
 import { stagingEnvironments } from '../runbook/select.js';
-import type { HostFacts, RollbackRecord } from '../runbook/types.js';
+import type { HostFacts } from '../runbook/types.js';
+import { rollbackHosts, type UpgradeTouch } from '../runbook/rollback.js';
+import { lastUpgradeTouching } from '../audit/last-upgrade.js';
+import { checkFromBackup } from './backup-check.js';
 import type { HistoryEntry } from '../audit/store.js';
 
 export interface PlannerDeps {
@@ -21,8 +24,11 @@ export interface PlannerDeps {
   shell: RemoteShell;
   /** Defaults to reading CHANGELOG.md out of `npm pack` on the environment's first host. */
   changelogs?: ChangelogSource;
-  /** Look-up of the last upgrade record (for rollbacks: what to go back to, which backup). */
-  lastUpgrade?: (environment: string) => Promise<RollbackRecord | null>;
+  /**
+   * Look-up of the last upgrade that changed a host of an environment (for rollbacks: which hosts,
+   * what to go back to, which backup): `lastUpgradeFromHistory` over the audit trail.
+   */
+  lastUpgrade?: LastUpgrade;
 }
 
 const MAX_CHANGELOG_VERSIONS = 25;
@@ -38,8 +44,9 @@ export function createPlanner(deps: PlannerDeps): Planner {
       const hosts: Record<string, HostFacts> = {};
       // What the hosts' registry publishes, read while the facts are read: it refuses an unknown
       // target below and spares the changelog reader its own listing.
-      const published = command.kind === 'upgrade' ? publishedVersions(shell, config, probeHost, signal) : Promise.resolve(null);
-      const envs = command.kind === 'upgrade' && !command.skipStaging ? [...stagingEnvironments(config, envName).map((staging) => staging.name), envName] : [envName];
+      const published = command.kind === 'upgrade' || command.toVersion !== undefined ? publishedVersions(shell, config, probeHost, signal) : Promise.resolve(null);
+      const withStaging = command.kind === 'upgrade' ? !command.skipStaging : command.withStaging === true;
+      const envs = withStaging ? [...stagingEnvironments(config, envName).map((staging) => staging.name), envName] : [envName];
       for (const name of envs) {
         Object.assign(hosts, await collectFacts(shell, config, name, {
           ...(name === envName && command.kind === 'upgrade' && command.hosts ? { hosts: command.hosts } : {}),
@@ -58,14 +65,16 @@ export function createPlanner(deps: PlannerDeps): Planner {
         const changelogs = from !== null && semver.gt(targetVersion, from) ? await source(from, targetVersion, signal) : {};
         return buildPlan(command, config, { ...base, targetVersion, changelogs });
       }
-      const recorded = await deps.lastUpgrade?.(envName) ?? null;
-      const previous = command.toVersion ?? (recorded?.fromVersions ? lowestVersion(Object.values(recorded.fromVersions)) : null);
+      const recorded = await deps.lastUpgrade?.(envName, config) ?? null;
+      const inScope = rollbackHosts(command, config, envName, recorded ?? undefined);
+      const previous = command.toVersion ?? (recorded?.fromVersions ? lowestVersion(inScope.map((host) => recorded.fromVersions?.[host.name] ?? null)) : null);
       if (previous === null) throw new ClawopsError('PLAN_INVALID', `no earlier upgrade of ${envName} is recorded; say which version to go back to: rollback ${envName} --to <version>`);
-      const judged = await judgeStateCompatibility(shell, config, env.hosts, hosts, (name) => recorded?.fromVersions?.[name] ?? previous, context.upgradeId, signal);
+      if (command.fromBackup !== undefined) await checkFromBackup(shell, config, inScope, command.fromBackup, signal);
+      const judged = await judgeStateCompatibility(shell, config, inScope, hosts, (name) => recorded?.fromVersions?.[name] ?? previous, context.upgradeId, signal);
       const record = recorded && judged && !recorded.schemaChanged ? { ...recorded, schemaChanged: true } : recorded;
       return buildRollbackPlan(command, config, {
         ...base, targetVersion: previous, changelogs: {}, ...(record?.schemaChanged || judged ? { schemaChanges: true } : {}),
-      }, record ?? undefined);
+      }, record ?? undefined, { published: await published });
     } catch (error) {
       if (isClawopsError(error)) return error;
       throw error;
@@ -135,17 +144,16 @@ export function npmPackChangelogs(shell: RemoteShell, config: ClawopsConfig, hos
   };
 }
 
-/** The last finished upgrade of an environment, from the audit trail, as the rollback planner needs it. */
-export function lastUpgradeFromHistory(history: (environment: string) => Promise<readonly HistoryEntry[]>): (environment: string) => Promise<RollbackRecord | null> {
-  return async (environment) => {
-    for (const entry of await history(environment)) {
-      if (entry.type !== 'upgrade' || entry.kind !== 'upgrade') continue;
-      if (entry.outcome === undefined || entry.outcome === 'expired' || entry.outcome === 'cancelled') continue;
-      const backedUp = entry.steps.some((step) => step.kind === 'backup' && step.status === 'succeeded');
-      return { upgradeId: entry.upgradeId, fromVersions: entry.fromVersions, toVersion: entry.toVersion, ...(backedUp ? { backupId: entry.upgradeId } : {}) };
-    }
-    return null;
-  };
+/** The last upgrade that changed a host of an environment, whichever environment it targeted (src/audit/last-upgrade.ts). */
+export type LastUpgrade = (environment: string, config: ClawopsConfig) => Promise<UpgradeTouch | null>;
+
+/**
+ * How the bot and `clawops plan rollback` read the audit for a rollback: `history` lists the audit
+ * newest first; it is asked for every environment (undefined), because an upgrade of production
+ * changes staging first and is filed under production.
+ */
+export function lastUpgradeFromHistory(history: (environment?: string) => Promise<readonly HistoryEntry[]>): LastUpgrade {
+  return (environment, config) => lastUpgradeTouching(() => history(undefined), config)(environment);
 }
 
 /**

@@ -15,6 +15,7 @@ import type { AuditStore, HistoryEntry } from '../audit/store.js';
 import type { RemoteShell } from '../remote/types.js';
 import { analyzeChangelogs, backupFileFor, parseChangelog, releaseBinary, runbookCommand, selectEnvironment, updateType } from '../runbook/index.js';
 import type { RunResult } from '../remote/types.js';
+import { backupListArgv, formatBytes, parseBackupListing } from '../runbook/backup-ids.js';
 import type { ChatMessage } from '../chat/types.js';
 
 export interface QueryService {
@@ -102,7 +103,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       if (command.kind !== 'backup') throw new ClawopsError('INTERNAL', 'not a backup command');
       const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
       const { env, rows } = await perHost(environment, async (host) => {
-        if (command.action === 'list') return shell.run(toRemoteTarget(host), ['ls', '-1t', host.backupDir], { timeoutMs });
+        if (command.action === 'list') return shell.run(toRemoteTarget(host), backupListArgv(host.backupDir), { timeoutMs });
         if (command.action === 'create') return runTemplate(host, 'backupCreate', { backupFile: backupFileFor(host, `manual-${stamp}`), stateDir: host.stateDir });
         const listing = await shell.run(toRemoteTarget(host), ['ls', '-1t', host.backupDir], { timeoutMs });
         const newest = listing.stdout.split('\n').map((line) => line.trim()).find((line) => line.endsWith('.tar.gz'));
@@ -110,7 +111,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
         return runTemplate(host, 'backupVerify', { backupFile: `${host.backupDir}/${newest}` });
       });
       return {
-        title: `Backups (${command.action}) in ${env}`, text: '',
+        title: `Backups (${command.action}) in ${env}`, text: command.action === 'list' ? 'rollback --from-backup <id> restores one' : '',
         lines: rows.map(({ host, value, error }) => (value ? backupLine(host.name, command.action, value) : `⚠️ ${host.name}: ${error}`)),
       };
     },
@@ -209,12 +210,18 @@ function releaseHighlights(texts: Readonly<Record<string, string>>): string[] {
   });
 }
 
+/** One host's line of `backup list`: the id `--from-backup` takes, with size and date, newest first. */
+export function backupListLine(host: string, result: RunResult): string {
+  if (result.exitCode !== 0) return /No such file/i.test(result.stderr) ? `${host}: no backups yet` : `❌ ${host}: ${lastLines(result.stderr)}`;
+  const entries = parseBackupListing(result.stdout, host);
+  if (entries.length === 0) return `${host}: no backups yet`;
+  const shown = entries.slice(0, 5).map((entry) => `${entry.id} (${formatBytes(entry.bytes)}, ${new Date(entry.modifiedMs).toISOString().slice(0, 16).replace('T', ' ')} UTC)`);
+  const more = entries.length > shown.length ? `, … ${entries.length - shown.length} more` : '';
+  return `${host}: ${entries.length} backup(s), newest first: ${shown.join(', ')}${more}`;
+}
+
 function backupLine(host: string, action: 'create' | 'verify' | 'list', result: RunResult): string {
-  if (action === 'list') {
-    if (result.exitCode !== 0) return /No such file/i.test(result.stderr) ? `${host}: no backups yet` : `❌ ${host}: ${lastLines(result.stderr)}`;
-    const files = result.stdout.split('\n').map((line) => line.trim()).filter((line) => line.endsWith('.tar.gz'));
-    return `${host}: ${files.length ? `${files.length} backup(s), newest first: ${files.slice(0, 5).join(', ')}` : 'no backups yet'}`;
-  }
+  if (action === 'list') return backupListLine(host, result);
   let summary: string | undefined;
   try {
     const json = JSON.parse(result.stdout) as Record<string, unknown>;

@@ -60,11 +60,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   },
   {
     kind: 'rollback',
-    usage: `${COMMAND_PREFIX} rollback [env] [--to <version> | --from-backup <id>] [--dry-run]`,
-    description: 'Roll an environment back to the version that ran before the last upgrade, to a given version, or from a backup.',
-    example: `${COMMAND_PREFIX} rollback production --to 2026.9.5`,
+    usage: `${COMMAND_PREFIX} rollback [env] [--to <older version> | --from-backup <id>] [--with-staging] [--dry-run]`,
+    description: 'Undo the last upgrade that changed the environment\'s hosts (even one aimed at another environment), '
+      + 'back to the versions they ran before; --to goes to an older version, --from-backup restores a backup (ids: backup list), '
+      + '--with-staging also rolls back the staging hosts that upgrade changed first.',
+    example: `${COMMAND_PREFIX} rollback production --with-staging`,
     positionals: [ENV],
-    options: [{ name: 'to', value: '<version>' }, { name: 'from-backup', value: '<id>' }, { name: 'dry-run' }],
+    options: [{ name: 'to', value: '<version>' }, { name: 'from-backup', value: '<id>' }, { name: 'with-staging' }, { name: 'dry-run' }],
   },
   {
     kind: 'status',

@@ -64,6 +64,7 @@ const rollback: Schema<'rollback'> = z.object({
   options: z.object({
     to: versionValue(false).optional(),
     'from-backup': idValue('backup id').optional(),
+    'with-staging': flag,
     'dry-run': flag,
   }).superRefine(exclusive('to', 'from-backup', 'a backup restores the version it was taken from')),
 }).transform(({ positionals: [environment], options }) => ({
@@ -71,6 +72,7 @@ const rollback: Schema<'rollback'> = z.object({
   ...opt('environment', environment),
   ...opt('toVersion', options.to),
   ...opt('fromBackup', options['from-backup']),
+  ...opt('withStaging', options['with-staging']),
   dryRun: options['dry-run'] === true,
 }));
 

@@ -21,6 +21,7 @@ import { serializeSaves } from './serial-save.js';
 import type { JobServices } from './services.js';
 import { BAD_INPUT, TRANSIENT, describeFailures, planHosts, verifyInterrupted, type StepFailure } from './step-checks.js';
 import { findHost } from './targets.js';
+import { rollbackScopeOf } from '../runbook/select.js';
 
 export interface RunDeps {
   services: JobServices;
@@ -61,8 +62,18 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     await finishUpgrade(services, data, outcome, summary, job.id);
     return { outcome, summary, ...(failed.length > 0 ? { failedHosts: [...failed] } : {}) };
   };
-  const proposeRollback = async (reason: string) => {
-    await services.emit({ type: 'rollback-proposed', upgradeId, reason, rollbackId: `rollback-${upgradeId}` });
+  /**
+   * Proposes rolling back the hosts whose traffic moved (judged per host and environment, not by
+   * `cursor.switched`: staging switching first does not mean production moved). Nothing moved
+   * that should go back: no proposal (the bot plans the rollback a proposal names).
+   */
+  const proposeRollback = async (reason: string, force = false) => {
+    const scope = rollbackScopeOf(plan.environment, plan.steps.map((step) => ({
+      environment: step.environment, kind: step.kind, done: cursor.done.includes(step.id), ...(step.host === undefined ? {} : { host: step.host }),
+    })));
+    if (scope === null && !force) return;
+    const where = scope === null ? '' : ` (traffic moved on ${scope.hosts.join(', ')} in ${scope.environment})`;
+    await services.emit({ type: 'rollback-proposed', upgradeId, reason: `${reason}${where}`, rollbackId: `rollback-${upgradeId}` });
   };
   const gateDeps = { services, approvalsConfig: config.approvals, gateTimeoutMs: deps.gateTimeoutMs };
 
@@ -73,10 +84,10 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     const result = await passGate(job, token, planGate, gateDeps, save);
     if (result.kind === 'passed') return null;
     if (result.kind === 'rejected') {
-      if (cursor.switched) await proposeRollback(`gate "${planGate.title}" rejected by ${result.by} after traffic was switched`);
+      await proposeRollback(`gate "${planGate.title}" rejected by ${result.by} after traffic was switched`);
       return finish('cancelled', `rejected by ${result.by} at "${planGate.title}"`);
     }
-    if (cursor.switched) await proposeRollback(`gate "${planGate.title}" expired after traffic was switched`);
+    await proposeRollback(`gate "${planGate.title}" expired after traffic was switched`);
     return finish('expired', `nobody approved "${planGate.title}" in time; ${cursor.switched ? 'traffic is on the new version' : 'traffic was left where it was'}`);
   };
 
@@ -208,12 +219,12 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
   const hostsNamed = [...new Set([...failedHosts, ...failures.flatMap((failure) => failure.step.host === undefined ? [] : [failure.step.host])])];
   if (fatal) {
     const summary = describeFailures(failures);
-    if (cursor.switched || failures.some((failure) => failure.proposeRollback)) await proposeRollback(summary);
+    await proposeRollback(summary, failures.some((failure) => failure.proposeRollback));
     await finish('failed', summary, hostsNamed);
     throw new UnrecoverableError(summary);
   }
   if (cancelledBy !== null) {
-    if (cursor.switched) await proposeRollback(`cancelled by ${cancelledBy} after traffic was switched`);
+    await proposeRollback(`cancelled by ${cancelledBy} after traffic was switched`);
     const next = plan.steps.find((step) => !isSettled(step, cursor));
     return finish('cancelled', `cancelled by ${cancelledBy} before "${next?.title ?? 'the end'}" (${cursor.done.length}/${plan.steps.length} steps done)`, hostsNamed);
   }

@@ -50,14 +50,21 @@ interface ScopedHost {
   environment: string;
 }
 
+/** The hosts a rollback covers (before those already on the target are left out). */
+export function rollbackHosts(command: Command, config: ClawopsConfig, envName: string, record: UpgradeTouch | undefined): HostConfig[] {
+  if (command.kind !== 'rollback') return [];
+  return scope(command, config, envName, record).map((entry) => entry.host);
+}
+
 /** The hosts to roll back, each with its environment. */
 function scope(command: RollbackCommand, config: ClawopsConfig, envName: string, record: UpgradeTouch | undefined): ScopedHost[] {
   const envs = [envName, ...(command.withStaging === true ? stagingEnvironments(config, envName).map((staging) => staging.name) : [])];
   const all = envs.flatMap((name) => (config.environments[name]?.hosts ?? []).map((host) => ({ host, environment: name })));
   if (record?.changedHosts !== undefined) {
+    // Changed hosts go back; the others the upgrade knew (it never reached them) are only verified.
     const changed = record.changedHosts;
-    const picked = all.filter(({ host }) => changed[host.name] !== undefined);
-    if (picked.length > 0) return picked;
+    const picked = all.filter(({ host }) => changed[host.name] !== undefined || record.fromVersions?.[host.name] !== undefined);
+    if (picked.some(({ host }) => changed[host.name] !== undefined)) return picked;
   }
   // Records without what changed where: the hosts with a recorded version in the named environment.
   const main = all.filter(({ environment }) => environment === envName);
@@ -110,7 +117,9 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
   const { fromVersions, known } = runningVersions(facts, hosts);
   // A host already on the target was not moved (e.g. the upgrade failed before reaching it): it has
   // no backup of this upgrade to restore, and stopping it would be downtime for nothing.
-  const changed = hosts.filter((host) => command.fromBackup !== undefined || fromVersions[host.name] !== target);
+  const touched = record?.changedHosts;
+  const changed = hosts.filter((host) => command.fromBackup !== undefined
+    || (fromVersions[host.name] !== target && (touched === undefined || touched[host.name] !== undefined || command.toVersion !== undefined)));
   const where = envOf.size > 0 && new Set(envOf.values()).size > 1 ? `${envName} (with ${[...new Set(envOf.values())].filter((e) => e !== envName).join(', ')})` : envName;
   if (changed.length === 0) throw new ClawopsError('PLAN_INVALID', `${where} already runs ${target}: nothing to roll back`, { environment: envName, version: target });
   checkTarget(target, envName, changed, facts, options);

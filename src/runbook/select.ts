@@ -68,3 +68,41 @@ export function runningVersions(facts: PlanFacts, hosts: readonly HostConfig[]):
   }
   return { fromVersions, known };
 }
+
+/** One step of a run, as far as "whose traffic moved" needs it (from a plan + cursor, or from the audit). */
+export interface RunStepState {
+  host?: string;
+  environment: string;
+  kind: string;
+  /** The step ran to completion. */
+  done: boolean;
+}
+
+/** What a stopped or failed run should offer to roll back. */
+export interface RollbackScope {
+  environment: string;
+  /** Hosts of `environment` whose traffic moved (a `switch` step of theirs completed). */
+  hosts: string[];
+  /** Staging hosts that moved and passed: kept unless asked (`rollback <target> --with-staging`). */
+  keptStaging: string[];
+}
+
+/**
+ * Whose traffic a run moved, judged per host: a host moved when one of its `switch` steps
+ * completed. The target environment's moved hosts are offered for rollback; staging hosts (any
+ * other environment of the run) only when staging did not pass (a step of theirs did not complete),
+ * i.e. the run stopped on staging. Null when nothing should be rolled back.
+ */
+export function rollbackScopeOf(targetEnvironment: string, steps: readonly RunStepState[]): RollbackScope | null {
+  const movedIn = (match: (environment: string) => boolean) => [...new Set(steps
+    .filter((step) => step.kind === 'switch' && step.done && step.host !== undefined && match(step.environment))
+    .map((step) => step.host as string))];
+  const target = movedIn((environment) => environment === targetEnvironment);
+  const stagingSteps = steps.filter((step) => step.host !== undefined && step.environment !== targetEnvironment);
+  const staging = movedIn((environment) => environment !== targetEnvironment);
+  const stagingPassed = stagingSteps.every((step) => step.done);
+  if (target.length > 0) return { environment: targetEnvironment, hosts: target, keptStaging: stagingPassed ? staging : [] };
+  if (staging.length === 0 || stagingPassed) return null;
+  const environment = stagingSteps.find((step) => step.host === staging[0])?.environment ?? targetEnvironment;
+  return { environment, hosts: staging.filter((host) => stagingSteps.some((step) => step.host === host && step.environment === environment)), keptStaging: [] };
+}

@@ -6,9 +6,10 @@ import { parseCommand } from '../../../src/commands/parse.js';
 describe('helpText', () => {
   it('shows usage, a sentence and an example for one command', () => {
     expect(helpText('rollback')).toBe([
-      '/openclaw rollback [env] [--to <version> | --from-backup <id>] [--dry-run]',
-      '  Roll an environment back to the version that ran before the last upgrade, to a given version, or from a backup.',
-      '  e.g. /openclaw rollback production --to 2026.9.5',
+      '/openclaw rollback [env] [--to <older version> | --from-backup <id>] [--with-staging] [--dry-run]',
+      "  Undo the last upgrade that changed the environment's hosts (even one aimed at another environment), back to the versions they ran before; "
+        + '--to goes to an older version, --from-backup restores a backup (ids: backup list), --with-staging also rolls back the staging hosts that upgrade changed first.',
+      '  e.g. /openclaw rollback production --with-staging',
     ].join('\n'));
   });
 

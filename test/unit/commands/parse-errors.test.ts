@@ -64,6 +64,7 @@ const errors: Array<[string, string, string]> = [
   ['status --verbose', 'unknown option --verbose for status: status takes no options', 'status'],
   ['upgrade 1.3.0 --strategy pm2 --strategy systemd', '--strategy is given twice; give it once', 'upgrade'],
   ['rollback --dry-run --DRY-RUN', '--dry-run is given twice; give it once', 'rollback'],
+  ['rollback production --with-staging=yes', '--with-staging takes no value', 'rollback'],
   ['upgrade 1.3.0 --at', '--at needs a value: --at <time>', 'upgrade'],
   ['upgrade 1.3.0 --strategy --dry-run', '--strategy needs a value: --strategy <strategy>', 'upgrade'],
   ['upgrade 1.3.0 --hosts=', '--hosts needs a value: --hosts <a,b>', 'upgrade'],
@@ -95,7 +96,7 @@ describe('parseCommand: errors', () => {
     expect(parseCommand('upgrade').ok === false && parseCommand('upgrade')).toMatchObject({
       help: '/openclaw upgrade <version> [env] [--strategy pm2|systemd|blue-green|docker-compose|docker-swarm] [--hosts a,b] [--at <time> | --window next|auto] [--dry-run] [--skip-staging]',
     });
-    expect(parseCommand('rollback --bogus')).toMatchObject({ help: '/openclaw rollback [env] [--to <version> | --from-backup <id>] [--dry-run]' });
+    expect(parseCommand('rollback --bogus')).toMatchObject({ help: '/openclaw rollback [env] [--to <older version> | --from-backup <id>] [--with-staging] [--dry-run]' });
     const unknown = parseCommand('upgarde');
     expect(unknown.ok).toBe(false);
     if (!unknown.ok) {

@@ -32,6 +32,7 @@ const valid: Array<[string, Command]> = [
   ['rollback', { kind: 'rollback', dryRun: false }],
   ['rollback production', { kind: 'rollback', environment: 'production', dryRun: false }],
   ['rollback production --to v2026.9.5', { kind: 'rollback', environment: 'production', toVersion: '2026.9.5', dryRun: false }],
+  ['rollback production --with-staging', { kind: 'rollback', environment: 'production', withStaging: true, dryRun: false }],
   ['rollback --from-backup pre-upgrade-20260314.tar.gz --dry-run', { kind: 'rollback', fromBackup: 'pre-upgrade-20260314.tar.gz', dryRun: true }],
   ['status', { kind: 'status' }],
   ['version', { kind: 'version' }],
