@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openclawVersion } from '../harness/openclaw.js';
 import { pm2 } from '../harness/pm2.js';
-import { PM2_HOME, RELEASES_DIR, requester, startUpgradeFleet, type UpgradeFleet } from '../harness/fleet-fixture.js';
+import { approver, npmInstallRuns, PM2_HOME, RELEASES_DIR, requester, startUpgradeFleet, type UpgradeFleet } from '../harness/fleet-fixture.js';
 import type { TestHost } from '../harness/hosts.js';
 
 const SECRET = 'kept-secret-4242';
@@ -77,4 +77,25 @@ test('the first upgrade of an npm -g install under PM2 adopts it: current/bin/op
   expect((await openclawVersion(f.shell, host, `${RELEASES_DIR}/1.3.0/bin/openclaw`)).version).toBe('1.3.0');
   expect((await openclawVersion(f.shell, host, `${RELEASES_DIR}/1.2.0/bin/openclaw`)).version).toBe('1.2.0');
   expect(await startups(host)).toBe(2);
+}, 120_000);
+
+test('after adoption a rollback needs no reinstall: the running version was installed side by side, and PM2 keeps running the link', async () => {
+  const host = f.hosts[0] as TestHost;
+  const rollback = await f.engine.submit(f.rollback(), requester);
+  if (!rollback.ok) throw new Error(rollback.message);
+  expect(rollback.plan).toMatchObject({ kind: 'rollback', toVersion: '1.2.0', fromVersions: { [host.name]: '1.3.0' } });
+  expect(rollback.plan.steps.map((step) => step.id)).not.toContain(`${host.name}:install`);
+  const rlog = f.record(rollback.upgradeId);
+  await rlog.waitFor((event) => event.type === 'gate-waiting', 30_000);
+  expect(await f.engine.decide(rollback.upgradeId, { ...approver, decision: 'approve' })).toMatchObject({ counted: true });
+  const finished = await rlog.waitFor((event) => event.type === 'finished', 60_000);
+  expect(rlog.events.filter((event) => event.type === 'step-failed')).toEqual([]);
+  expect(finished).toMatchObject({ outcome: 'succeeded' });
+  rlog.stop();
+
+  expect((await openclawVersion(f.shell, host, `${RELEASES_DIR}/current/bin/openclaw`)).version).toBe('1.2.0');
+  expect(await npmInstallRuns(host, '1.2.0')).toBe(1);
+  const after = await app(host);
+  expect(after?.pm2_env).toMatchObject({ pm_exec_path: `${RELEASES_DIR}/current/bin/openclaw`, status: 'online' });
+  expect(after?.pm2_env.env).toMatchObject({ OPENCLAW_E2E_TOKEN: SECRET });
 }, 120_000);
