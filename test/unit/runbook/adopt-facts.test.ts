@@ -3,8 +3,18 @@
  * started the usual way (`pm2 start openclaw --name openclaw --interpreter none -- gateway run …`):
  * PM2 keeps the whole environment of that `pm2 start`, and only names ever leave the host.
  */
-import { expect, it } from 'vitest';
-import { parseJlist, pm2FactsFromJlist, systemdFactsFromUnitText } from '../../../src/jobs/collect-facts.js';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { configSchema } from '../../../src/config/schema.js';
+import { collectHostFacts, parseJlist, pm2FactsFromJlist, systemdFactsFromUnitText } from '../../../src/jobs/collect-facts.js';
+import { createLocalShell } from '../../harness/local-shell.js';
+import { HOST_KEY } from './fixtures.js';
+
+let dir: string;
+beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'clawops-adopt-facts-')); });
+afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 const ENV = {
   SHELL: '/bin/bash', HOME: '/home/openclaw', USER: 'openclaw', LOGNAME: 'openclaw', PATH: '/opt/npm/bin:/usr/bin:/bin', PWD: '/home/openclaw',
@@ -53,4 +63,36 @@ it('systemctl cat gives ExecStart, ExecReload and whether there is one', () => {
   expect(systemdFactsFromUnitText('[Service]\nExecStart=/usr/bin/openclaw gateway run\nExecReload=/bin/kill -HUP $MAINPID\n')).toMatchObject({
     systemdHasExecReload: true, systemdExecReload: '/bin/kill -HUP $MAINPID',
   });
+});
+
+/** A host with `openclaw` installed the usual way (no releases dir) and a fake supervisor CLI on PATH. */
+async function usualHost(name: string, strategy: Record<string, unknown>, supervisor: { bin: string; output: string }) {
+  const bin = join(dir, name, 'bin');
+  const npmBin = join(dir, name, 'npm', 'bin');
+  await Promise.all([mkdir(bin, { recursive: true }), mkdir(npmBin, { recursive: true })]);
+  const openclaw = join(npmBin, 'openclaw');
+  await writeFile(openclaw, '#!/bin/sh\necho "OpenClaw 2026.9.5 (ec9c1a1)"\n');
+  await writeFile(join(dir, name, 'output'), supervisor.output.replaceAll('@OPENCLAW@', openclaw));
+  await writeFile(join(bin, supervisor.bin), `#!/bin/sh\ncat '${join(dir, name, 'output')}'\n`);
+  await Promise.all([chmod(openclaw, 0o755), chmod(join(bin, supervisor.bin), 0o755)]);
+  const config = configSchema.parse({ environments: { production: { hosts: [{
+    // openclaw is not on PATH and there is no releases dir: only the supervisor says where it is.
+    name, address: '127.0.0.1', hostKey: HOST_KEY, releasesDir: join(dir, name, 'releases'), env: { PATH: `${bin}:/usr/bin:/bin` }, strategy,
+  }] } } });
+  const host = config.environments.production?.hosts[0];
+  if (!host) throw new Error('no host');
+  return { host, config, openclaw };
+}
+
+it('the running version of an install off the releases dir comes from the binary PM2 runs', async () => {
+  const jlist = JSON.stringify([{ name: 'openclaw', pid: 7, pm2_env: { pm_exec_path: '@OPENCLAW@', exec_interpreter: 'none', exec_mode: 'fork_mode', args: ['gateway', 'run'], env: { OPENCLAW_STATE_DIR: '/x' } } }]);
+  const { host, config, openclaw } = await usualHost('pm2-host', { kind: 'pm2' }, { bin: 'pm2', output: jlist });
+  const facts = await collectHostFacts(createLocalShell(), host, config.runbook);
+  expect(facts).toMatchObject({ currentVersion: '2026.9.5', installedVersions: [], pm2Apps: ['openclaw'], pm2: { script: openclaw, args: ['gateway', 'run'], envNames: ['OPENCLAW_STATE_DIR'] } });
+});
+
+it('the running version of a systemd unit off the releases dir comes from the binary its ExecStart runs', async () => {
+  const { host, config, openclaw } = await usualHost('systemd-host', { kind: 'systemd' }, { bin: 'systemctl', output: '# /etc/systemd/system/openclaw.service\n[Service]\nExecStart=@OPENCLAW@ gateway run --port 18789\n' });
+  const facts = await collectHostFacts(createLocalShell(), host, config.runbook);
+  expect(facts).toMatchObject({ currentVersion: '2026.9.5', systemdExecStart: `${openclaw} gateway run --port 18789`, systemdHasExecReload: false });
 });
