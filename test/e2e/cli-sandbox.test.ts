@@ -94,6 +94,17 @@ test('say runs an upgrade through the queue, a second say approves its gates, an
   expect(history.stdout).toContain(`${upgradeId}: upgrade production 1.2.0 → 1.3.0 (blue-green) by alice: succeeded`);
 }, 180_000);
 
+test('plan rollback reads the audit like the bot: it plans undoing the upgrade history lists', async () => {
+  const plan = await clawops(['plan', 'rollback', 'production']);
+  expect(plan.code, plan.stderr).toBe(0);
+  expect(plan.stdout).toContain('Roll production back to 1.2.0 (switch back to the installed release)');
+  expect(plan.stdout).not.toContain('no earlier upgrade');
+  // Staging was skipped by that upgrade: nothing of it to roll back.
+  const staging = await clawops(['plan', 'rollback', 'staging']);
+  expect(staging.code).toBe(1);
+  expect(staging.stderr).toContain('no earlier upgrade of staging is recorded');
+});
+
 test('bad input exits 2 with the specific problem and the usage line; an unknown user is refused', async () => {
   const typo = await clawops(['say', 'upgrade 1.3.0 production --forse', '--as', 'alice']);
   expect(typo.code).toBe(2);
@@ -152,7 +163,8 @@ test('the terminal chat answers typed commands (versions, update check, changelo
   expect(chat.stdout).toContain('*1.3.0*');
   expect(chat.stdout).toContain('staging-1: no backups yet');
   expect(chat.stdout).toMatch(/✅ staging-1: \S+\.tar\.gz \(verified\)/);
-  expect(chat.stdout).toMatch(/staging-1: 1 backup\(s\), newest first: openclaw-pre-upgrade-manual-\S+-staging-1\.tar\.gz/);
+  // The id `rollback --from-backup` takes, with size and date (not the file name).
+  expect(chat.stdout).toMatch(/staging-1: 1 backup\(s\), newest first: manual-\S+ \(\d+(\.\d)? (B|kB|MB), \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
   // status: every environment's hosts with what they run and whether they answer.
   expect(chat.stdout).toContain('No upgrade is running.');
   expect(chat.stdout).toMatch(/🟢 staging-1: 1\.2\.0 — live, ready/);
