@@ -95,6 +95,17 @@ export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): Pl
   ];
 }
 
+/**
+ * Rollback by restore, with the gateway stopped as briefly as possible: the backup is extracted
+ * and the new link prepared while the old process still serves (both only write fresh paths);
+ * then stop, swap the state dirs, switch the link. The caller starts the gateway after these.
+ */
+export function stoppedRestoreSteps(ctx: HostContext, restore: RestoreOptions, stop: PlanStep): PlanStep[] {
+  const [prepareDir, extract, ...swap] = restoreStateSteps(ctx, restore);
+  const [prepareLink, switchLink] = switchLinkSteps(ctx, ctx.toVersion);
+  return [prepareDir, extract, prepareLink, stop, ...swap, switchLink].filter((step): step is PlanStep => step !== undefined);
+}
+
 export function doctorStep(ctx: HostContext, binary: readonly string[], stateDir: string, suffix = 'doctor'): PlanStep {
   return hostStep(ctx, suffix, 'openclaw doctor', 'verify', command(runbookCommand(ctx.config, 'doctor', {}, binary), stateEnv(stateDir)), { safeToRepeat: true });
 }

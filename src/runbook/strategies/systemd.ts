@@ -11,7 +11,7 @@ import { adoptionFor, runningBinary, runsLink } from '../adopt.js';
 import { parseExecStart } from '../adopt-exec-start.js';
 import { systemdAdoptionWarning, systemdAdoptSteps } from '../adopt-systemd.js';
 import { command, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
-import { currentReleaseEndpoint, installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
+import { currentReleaseEndpoint, installSteps, readyStep, stoppedRestoreSteps, switchLinkSteps } from '../steps.js';
 import type { StrategyPlanner } from './types.js';
 
 type SystemdConfig = Extract<StrategyConfig, { kind: 'systemd' }>;
@@ -105,9 +105,8 @@ export const systemdStrategy: StrategyPlanner<'systemd'> = {
     return {
       steps: [
         ...installSteps(ctx, ctx.toVersion),
-        hostStep(ctx, 'stop', `systemctl stop ${config.unit}`, 'switch', command([...ctl, 'stop', config.unit]), { safeToRepeat: true }),
-        ...restoreStateSteps(ctx, { stateDir, keepAs: `${stateDir}.rolled-back-${ctx.runId}`, binary: [releaseBinary(ctx.host, ctx.toVersion)] }),
-        ...switchLinkSteps(ctx, ctx.toVersion),
+        ...stoppedRestoreSteps(ctx, { stateDir, keepAs: `${stateDir}.rolled-back-${ctx.runId}`, binary: [releaseBinary(ctx.host, ctx.toVersion)] },
+          hostStep(ctx, 'stop', `systemctl stop ${config.unit}`, 'switch', command([...ctl, 'stop', config.unit]), { safeToRepeat: true })),
         hostStep(ctx, 'daemon-reload', 'systemctl daemon-reload', 'switch', command([...ctl, 'daemon-reload']), { safeToRepeat: true }),
         hostStep(ctx, 'start', `systemctl start ${config.unit}`, 'switch', command([...ctl, 'start', config.unit]), { safeToRepeat: true }),
         readyStep(ctx, healthBase(ctx.host)),
@@ -120,7 +119,7 @@ export const systemdStrategy: StrategyPlanner<'systemd'> = {
   endpointAfter: (ctx) => currentReleaseEndpoint(ctx),
 
   expectedDowntime(ctx, config, _plan, mode) {
-    if (mode === 'restore') return 'stopped from `systemctl stop` until ready on the old version: restore + start-up (≈ 15–30 s per host)';
+    if (mode === 'restore') return 'stopped from `systemctl stop` until ready on the old version: state swap + start-up (≈ 5–15 s per host; the backup is extracted before the stop)';
     return canReload(ctx) && runsElsewhere(ctx) === null
       ? `\`systemctl reload ${config.unit}\` runs the unit's ExecReload; OpenClaw has no in-place reload, so if it restarts the gateway expect ≈ 4–12 s per host`
       : RESTART_DOWNTIME;

@@ -72,21 +72,22 @@ describe('rollback: switch back to the installed release', () => {
 describe('rollback across a schema change: restore the backup', () => {
   const restoreLines = (stop: string, start: string, ctl: string[] = []) => [
     'gw:probe: ~/.clawops/releases/current/bin/openclaw --version',
-    stop,
+    // Extracted and linked while the gateway still serves: the stop lasts only the swap + start.
     'gw:restore: mkdir -p ~/.openclaw.restore-r7',
     `gw:restore-extract: ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ${B} --target ~/.openclaw.restore-r7`,
+    'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
+    stop,
     'gw:state-ensure: mkdir -p ~/.openclaw',
     'gw:state-aside: mv -T ~/.openclaw ~/.openclaw.rolled-back-r7',
     "gw:state-swap: find ~/.openclaw.restore-r7 -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw ';'",
     'gw:state-check: test -d ~/.openclaw',
-    'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
     'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
     ...ctl,
     start,
     'gw:health-doctor: ~/.clawops/releases/current/bin/openclaw doctor --non-interactive',
   ];
 
-  it('pm2: stop, restore into a fresh dir, keep the current state aside, switch, start', () => {
+  it('pm2: restore into a fresh dir while it serves, then stop, keep the current state aside, swap, switch, start', () => {
     const result = plan({ kind: 'pm2' }, { schemaChanges: true });
     expect(commandLines(result)).toEqual(restoreLines('gw:stop: pm2 stop openclaw', 'gw:start: pm2 start openclaw'));
     expect(result.backupId).toBe('u42');
