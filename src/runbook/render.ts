@@ -20,7 +20,18 @@ export function displayWord(word: string): string {
 /** `NAME=value … argv…` for display only; the executor does its own quoting. */
 export function displayCommand(argv: readonly string[], env: Readonly<Record<string, string>> = {}): string {
   const assignments = Object.entries(env).map(([name, value]) => `${name}=${displayWord(value)}`);
-  return [...assignments, ...argv.map(displayWord)].join(' ');
+  return [...assignments, ...argv.map(displayArgument)].join(' ');
+}
+
+/**
+ * A multi-line argument (a fixed `node -e` script clawops runs on a host) is shown by its first
+ * line and size: whole, it buried the plan and the checklist under code.
+ */
+function displayArgument(word: string): string {
+  const lines = word.split('\n');
+  if (lines.length < 3) return displayWord(word);
+  const first = lines.find((line) => line.trim() !== '')?.trim() ?? '';
+  return `${displayWord(`${first.length > 60 ? `${first.slice(0, 59)}…` : first} …`)} (${lines.length}-line script)`;
 }
 
 export function describeAction(action: StepAction): string {

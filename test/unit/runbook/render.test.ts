@@ -8,6 +8,11 @@ describe('displayCommand', () => {
     expect(displayCommand(['echo', "it's", '$(x)', '~/a b', '', 'plain/path-1.2'], { OPENCLAW_STATE_DIR: '~/.openclaw green' }))
       .toBe(`OPENCLAW_STATE_DIR=~/'.openclaw green' echo 'it'\\''s' '$(x)' ~/'a b' '' plain/path-1.2`);
   });
+
+  it('shows a multi-line script argument by its first line and size, not whole', () => {
+    const script = "const { execFileSync } = require('node:child_process');\nconst app = process.argv[1];\nconsole.log(app);\n";
+    expect(displayCommand(['node', '-e', script, 'openclaw'])).toBe("node -e 'const { execFileSync } = require('\\''node:child_process'\\''); …' (4-line script) openclaw");
+  });
 });
 
 describe('renderPlanText', () => {
