@@ -107,19 +107,24 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
   validateRunbookCommands(config);
   const { name: envName } = selectEnvironment(config, command.environment);
   const scoped = scope(command, config, envName, record);
-  const hosts = scoped.map((entry) => entry.host);
-  const envOf = new Map(scoped.map((entry) => [entry.host.name, entry.environment]));
-  const mainHosts = hosts.filter((host) => envOf.get(host.name) === envName);
-  const strategy = strategyOf(mainHosts.length > 0 ? mainHosts : hosts, undefined, envName);
-  const target = rollbackTarget(command, facts, record, hosts);
+  const touched = record?.changedHosts;
+  const wasTouched = (host: HostConfig) => touched === undefined || touched[host.name] !== undefined;
+  const scopedHosts = scoped.map((entry) => entry.host);
+  const target = rollbackTarget(command, facts, record, scopedHosts.some(wasTouched) ? scopedHosts.filter(wasTouched) : scopedHosts);
   if (!isVersion(target)) throw new ClawopsError('PLAN_INVALID', `no version to roll back to ("${target}"): give --to <version>`, { version: target });
 
-  const { fromVersions, known } = runningVersions(facts, hosts);
+  const running = runningVersions(facts, scopedHosts).fromVersions;
   // A host already on the target was not moved (e.g. the upgrade failed before reaching it): it has
-  // no backup of this upgrade to restore, and stopping it would be downtime for nothing.
-  const touched = record?.changedHosts;
-  const changed = hosts.filter((host) => command.fromBackup !== undefined
-    || (fromVersions[host.name] !== target && (touched === undefined || touched[host.name] !== undefined || command.toVersion !== undefined)));
+  // no backup of this upgrade to restore, and stopping it would be downtime for nothing. One the
+  // upgrade did not switch, running something else, is not this rollback's to change.
+  const changed = scopedHosts.filter((host) => command.fromBackup !== undefined
+    || (running[host.name] !== target && (wasTouched(host) || command.toVersion !== undefined)));
+  const hosts = scopedHosts.filter((host) => changed.includes(host) || running[host.name] === target);
+  const leftAlone = scopedHosts.filter((host) => !hosts.includes(host));
+  const envOf = new Map(scoped.filter((entry) => hosts.includes(entry.host)).map((entry) => [entry.host.name, entry.environment]));
+  const mainHosts = hosts.filter((host) => envOf.get(host.name) === envName);
+  const strategy = strategyOf(mainHosts.length > 0 ? mainHosts : hosts.length > 0 ? hosts : scopedHosts, undefined, envName);
+  const { fromVersions, known } = runningVersions(facts, hosts);
   const where = envOf.size > 0 && new Set(envOf.values()).size > 1 ? `${envName} (with ${[...new Set(envOf.values())].filter((e) => e !== envName).join(', ')})` : envName;
   if (changed.length === 0) throw new ClawopsError('PLAN_INVALID', `${where} already runs ${target}: nothing to roll back`, { environment: envName, version: target });
   checkTarget(target, envName, changed, facts, options);
@@ -148,6 +153,9 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
   };
 
   const draft: PlanDraft = { steps: [], gates: [], warnings: [] };
+  for (const host of leftAlone) {
+    draft.warnings.push(`${host.name} runs ${running[host.name] ?? 'an unknown version'}, which the upgrade being undone (${record?.upgradeId ?? ''}) did not switch: left as it is`);
+  }
   const explained = [...modes.values()].some((mode) => mode.explained);
   if (explained || new Set([...modes.values()].map((mode) => mode.mode)).size > 1) {
     for (const mode of modes.values()) draft.warnings.push(mode.why);

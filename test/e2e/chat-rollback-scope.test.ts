@@ -62,6 +62,28 @@ test('backup list shows the id --from-backup takes; an unknown id is refused bef
   expect(reply).toBe(`cannot restore backup "nope": staging-1 has no backup "nope" (ids there: ${failedUpgrade}). /openclaw backup list shows the ids`);
 }, 60_000);
 
+test('staging passed and production was upgraded: rollback production --with-staging brings both back, each host on its own path', async () => {
+  const { upgradeId } = await started('upgrade 1.3.0 production');
+  const waiting = await stack.waitForEvent(upgradeId, (event) => event.type === 'gate-waiting' && event.gateId.endsWith('switch-traffic'), 90_000) as Extract<UpgradeEvent, { type: 'gate-waiting' }>;
+  await stack.slackReact(BOB, SLACK.origin, (await stack.ref(upgradeId, 'slack', SLACK.origin, `gate:${waiting.gateId}`)).message);
+  await expect(stack.waitForEvent(upgradeId, (event) => event.type === 'finished', 90_000)).resolves.toMatchObject({ outcome: 'succeeded' });
+  expect([await stack.version('staging'), await stack.version('production')]).toEqual(['1.3.0', '1.3.0']);
+  await stack.idle();
+
+  const { upgradeId: rollbackId } = await started('rollback production --with-staging');
+  const plan = await stack.waitForEvent(rollbackId, (event) => event.type === 'plan') as Extract<UpgradeEvent, { type: 'plan' }>;
+  expect(plan.plan).toMatchObject({ kind: 'rollback', environment: 'production', toVersion: '1.2.0', fromVersions: { 'staging-1': '1.3.0', 'prod-1': '1.3.0' } });
+  const title = plan.plan.gates.find((gate) => gate.id === 'rollback')?.title ?? '';
+  // 1.3.0 migrated the double's state: 1.2.0 cannot read staging-1's, so it restores; prod-1's old color kept its own state.
+  expect(title).toMatch(/staging-1: 1\.2\.0 cannot read the state 1\.3\.0 migrated \(incompatible: .*\): restore backup up-[\w-]+$/);
+  expect(title).toContain('prod-1: blue-green: traffic goes back to the old color');
+  await stack.waitForEvent(rollbackId, (event) => event.type === 'gate-waiting', 30_000);
+  await stack.slackReact(BOB, SLACK.origin, (await stack.ref(rollbackId, 'slack', SLACK.origin, 'gate:rollback')).message);
+  await expect(stack.waitForEvent(rollbackId, (event) => event.type === 'finished', 90_000)).resolves.toMatchObject({ outcome: 'succeeded' });
+  expect([await stack.version('staging'), await stack.version('production')]).toEqual(['1.2.0', '1.2.0']);
+  await stack.idle();
+}, 240_000);
+
 test('a production traffic gate rejected after staging switched proposes nothing: production never moved', async () => {
   const { upgradeId, rootTs } = await started('upgrade 1.3.0 production');
   const waiting = await stack.waitForEvent(upgradeId, (event) => event.type === 'gate-waiting' && event.gateId.endsWith('switch-traffic'), 90_000) as Extract<UpgradeEvent, { type: 'gate-waiting' }>;

@@ -49,6 +49,19 @@ describe('rollback covers what the upgrade changed', () => {
   });
 });
 
+describe('rollback leaves alone what the undone upgrade did not switch', () => {
+  it('a staging host an upgrade found already upgraded is neither rolled back nor checked against the old version', () => {
+    const { config, facts } = stagedFleet({ 'prod-b': { currentVersion: '2026.9.5' } });
+    // staging-a already ran 2026.9.6 when this upgrade of production started (its probe read that).
+    const record: UpgradeTouch = { ...UPGRADE, fromVersions: { 'stage-a': '2026.9.6', 'prod-a': '2026.9.5', 'prod-b': '2026.9.5' }, changedHosts: { 'prod-a': 'production' }, backedUp: ['prod-a'] };
+    const plan = buildRollbackPlan(rollback({ environment: 'production', withStaging: true }), config, facts, record);
+    expect(plan.toVersion).toBe('2026.9.5');
+    expect(hostsOf(plan)).toEqual(['prod-a', 'prod-b']);
+    expect(stepIds(plan).filter((id) => id.startsWith('prod-b:'))).toEqual(['prod-b:probe', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version', 'prod-b:health-doctor']);
+    expect(plan.warnings).toContain('stage-a runs 2026.9.6, which the upgrade being undone (u42) did not switch: left as it is');
+  });
+});
+
 describe('rollback --to only goes back', () => {
   it('refuses a version newer than what runs, pointing at upgrade', () => {
     const config = fleet({ production: { hosts: [host('gw', { kind: 'pm2' })] } });
