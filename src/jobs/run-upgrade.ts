@@ -67,10 +67,11 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
    * `cursor.switched`: staging switching first does not mean production moved). Nothing moved
    * that should go back: no proposal (the bot plans the rollback a proposal names).
    */
+  const movedScope = () => rollbackScopeOf(plan.environment, plan.steps.map((step) => ({
+    environment: step.environment, kind: step.kind, done: cursor.done.includes(step.id), ...(step.host === undefined ? {} : { host: step.host }),
+  })));
   const proposeRollback = async (reason: string, force = false) => {
-    const scope = rollbackScopeOf(plan.environment, plan.steps.map((step) => ({
-      environment: step.environment, kind: step.kind, done: cursor.done.includes(step.id), ...(step.host === undefined ? {} : { host: step.host }),
-    })));
+    const scope = movedScope();
     if (scope === null && !force) return;
     const where = scope === null ? '' : ` (traffic moved on ${scope.hosts.join(', ')} in ${scope.environment})`;
     await services.emit({ type: 'rollback-proposed', upgradeId, reason: `${reason}${where}`, rollbackId: `rollback-${upgradeId}` });
@@ -88,7 +89,9 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
       return finish('cancelled', `rejected by ${result.by} at "${planGate.title}"`);
     }
     await proposeRollback(`gate "${planGate.title}" expired after traffic was switched`);
-    return finish('expired', `nobody approved "${planGate.title}" in time; ${cursor.switched ? 'traffic is on the new version' : 'traffic was left where it was'}`);
+    const moved = movedScope();
+    const where = moved === null ? `traffic was left where it was in ${plan.environment}` : `traffic is on the new version on ${moved.hosts.join(', ')}`;
+    return finish('expired', `nobody approved "${planGate.title}" in time; ${where}`);
   };
 
   const segments = planSegments(plan);
