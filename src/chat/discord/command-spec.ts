@@ -53,7 +53,8 @@ export const discordSubcommands: readonly DiscordSubcommandSpec[] = [
     options: [
       env('to roll back'),
       { name: 'to', description: 'Version to roll back to', type: 'string', render: 'flag' },
-      { name: 'from-backup', description: 'Backup archive to restore', type: 'string', render: 'flag' },
+      { name: 'from-backup', description: 'Backup id to restore (see backup list)', type: 'string', render: 'flag' },
+      { name: 'with-staging', description: 'Also roll back the staging hosts the upgrade changed first', type: 'boolean', render: 'flag' },
       dryRun,
     ],
   },
