@@ -80,7 +80,10 @@ export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): Pl
   const restoreArgv = runbookCommand(ctx.config, 'backupRestore', { backupFile: ctx.backupFile, targetDir: restoreDir }, options.binary);
   return [
     hostStep(ctx, `${p}restore`, `Create ${restoreDir} for the restore`, 'restore', command(['mkdir', '-p', restoreDir]), { safeToRepeat: true }),
-    hostStep(ctx, `${p}restore-extract`, `Extract the backup into ${restoreDir}`, 'restore', command(restoreArgv), { safeToRepeat: false }),
+    // Pointed at a state dir that does not exist: run with the live one, the older release opens the
+    // live database first and refuses it when the upgrade migrated it ("newer schema version 18"),
+    // which is exactly when a restore is needed (measured on real 2026.9.5).
+    hostStep(ctx, `${p}restore-extract`, `Extract the backup into ${restoreDir}`, 'restore', command(restoreArgv, { OPENCLAW_STATE_DIR: `${restoreDir}.cli-state` }), { safeToRepeat: false }),
     hostStep(ctx, `${p}state-ensure`, `Make sure ${options.stateDir} exists`, 'restore', command(['mkdir', '-p', options.stateDir]), { safeToRepeat: true }),
     hostStep(ctx, `${p}state-aside`, `Keep ${options.stateDir} as ${options.keepAs}`, 'restore', command(['mv', '-T', options.stateDir, options.keepAs]), {
       safeToRepeat: false,

@@ -221,6 +221,21 @@ describe('state schema', () => {
     expect(await readdir(join(stateDir, 'state'))).not.toContain('openclaw.sqlite-wal');
   });
 
+  test('the older build refuses to restore while its state dir holds the newer schema; pointed at a fresh state dir it restores', async () => {
+    const stateDir = await freshState();
+    const env = { OPENCLAW_STATE_DIR: stateDir };
+    expect(await stop(await doubles.gateway('1.2.0', await freePort(), env))).toBe(0);
+    const archive = join(stateDir, '..', 'pre-upgrade.tar.gz');
+    expect((await doubles.run('1.2.0', ['backup', 'create', '--output', archive, '--verify', '--json'], env)).code).toBe(0);
+    expect(await stop(await doubles.gateway('1.3.0', await freePort(), env))).toBe(0);
+    const target = join(stateDir, '..', 'restore');
+    const refused = await doubles.run('1.2.0', ['backup', 'restore', archive, '--target', target], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('uses newer schema version 2; this build supports 1');
+    const restored = await doubles.run('1.2.0', ['backup', 'restore', archive, '--target', target], { OPENCLAW_STATE_DIR: `${target}.cli-state` });
+    expect(restored.code).toBe(0);
+  });
+
   test('2026.9.5 -> 2026.9.6 is a schema change, 2026.9.5 on its own state is not', async () => {
     const env = { OPENCLAW_STATE_DIR: await freshState() };
     expect(await stop(await doubles.gateway('2026.9.5', await freePort(), env))).toBe(0);

@@ -3,7 +3,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { createTarGz, readTarGz } from './tar.js';
-import { configPath, resolveStateDir, shortenHome } from './state.js';
+import { configPath, databasePath, readDatabase, resolveStateDir, shortenHome } from './state.js';
 
 // SQLite sidecars: the real archive is WAL-aware and stores one consolidated database.
 const VOLATILE = [/^tmp(\/|$)/, /\.pid$/, /\.sock$/, /\.tmp$/, /(^|\/)logs\//, /\.sqlite-(wal|shm)$/];
@@ -183,10 +183,16 @@ export function formatVerify(result) {
     `Symbolic links checked: ${result.symlinkCount}`].join('\n');
 }
 
-export function backupRestore(archive, target) {
+export function backupRestore(archive, target, build) {
   if (!target) throw new Error("error: required option '--target <dir>' not specified");
   const targetPath = resolve(target);
   const stateDir = canonical(resolveStateDir());
+  // Like real 2026.9.5: the CLI opens the state dir it runs against first, and refuses a newer
+  // schema there even though the restore only writes into the target.
+  const live = readDatabase(databasePath(stateDir));
+  if (build && live.version !== null && live.version !== undefined && live.version > build.schema) {
+    throw new Error(`This OpenClaw build cannot open your existing data.\nOpenClaw state database ${databasePath(stateDir)} uses newer schema version ${live.version}; this build supports ${build.schema}.\nUse a build that supports schema ${live.version} or newer with this state directory. To use an older build, restore your pre-update backup created with openclaw backup create.`);
+  }
   if (within(canonical(targetPath), stateDir)) throw new Error(`Backup restore target must be outside the live OpenClaw state directory: ${targetPath}`);
   const verified = backupVerify(archive);
   if (existsSync(targetPath)) {

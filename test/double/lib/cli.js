@@ -86,7 +86,7 @@ async function main() {
   if (key === 'backup verify') return emit(backup.backupVerify(positional[0]), backup.formatVerify);
   if (key === 'backup restore') {
     if (!opts.target) usageError("required option '--target <dir>' not specified");
-    return emit(backup.backupRestore(positional[0], opts.target), backup.formatRestore);
+    return emit(backup.backupRestore(positional[0], opts.target, build), backup.formatRestore);
   }
   return undefined;
 }

@@ -74,7 +74,7 @@ describe('rollback across a schema change: restore the backup', () => {
     'gw:probe: ~/.clawops/releases/current/bin/openclaw --version',
     // Extracted and linked while the gateway still serves: the stop lasts only the swap + start.
     'gw:restore: mkdir -p ~/.openclaw.restore-r7',
-    `gw:restore-extract: ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ${B} --target ~/.openclaw.restore-r7`,
+    `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ${B} --target ~/.openclaw.restore-r7`,
     'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
     stop,
     'gw:state-ensure: mkdir -p ~/.openclaw',
@@ -102,9 +102,9 @@ describe('rollback across a schema change: restore the backup', () => {
 
   it('--from-backup takes an upgrade id or a file', () => {
     const byId = plan({ kind: 'pm2' }, { command: { fromBackup: 'u17' } });
-    expect(commandLines(byId)).toContain('gw:restore-extract: ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ~/.clawops/backups/openclaw-pre-upgrade-u17-gw.tar.gz --target ~/.openclaw.restore-r7');
+    expect(commandLines(byId)).toContain('gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ~/.clawops/backups/openclaw-pre-upgrade-u17-gw.tar.gz --target ~/.openclaw.restore-r7');
     const byFile = plan({ kind: 'pm2' }, { command: { fromBackup: '/mnt/backups/gw-nightly.tar.gz' } });
-    expect(commandLines(byFile)).toContain('gw:restore-extract: ~/.clawops/releases/2026.9.5/bin/openclaw backup restore /mnt/backups/gw-nightly.tar.gz --target ~/.openclaw.restore-r7');
+    expect(commandLines(byFile)).toContain('gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore /mnt/backups/gw-nightly.tar.gz --target ~/.openclaw.restore-r7');
   });
 
   it('refuses when no backup is known', () => {

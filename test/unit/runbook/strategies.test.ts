@@ -81,7 +81,7 @@ describe('blue-green', () => {
       'gw:idle-stop: PM2_HOME=~/.pm2-oc pm2 delete openclaw-green',
       INSTALL_SWITCH[0],
       'gw:restore: mkdir -p ~/.openclaw-green.restore-u42',
-      `gw:restore-extract: ~/.clawops/releases/current/bin/openclaw backup restore ${B} --target ~/.openclaw-green.restore-u42`,
+      `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw-green.restore-u42.cli-state ~/.clawops/releases/current/bin/openclaw backup restore ${B} --target ~/.openclaw-green.restore-u42`,
       'gw:state-ensure: mkdir -p ~/.openclaw-green',
       'gw:state-aside: mv -T ~/.openclaw-green ~/.openclaw-green.replaced-u42',
       "gw:state-swap: find ~/.openclaw-green.restore-u42 -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw-green ';'",
