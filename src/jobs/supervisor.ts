@@ -23,6 +23,8 @@ export interface SupervisorState {
   status: string | null;
   restarts: number | null;
   exitCode: number | null;
+  /** The process id PM2 reports; null when PM2 has none (e.g. it could not spawn the script). */
+  pid?: number | null;
   /** Where the log tail comes from (a file path or `journalctl -u unit`). */
   logSource?: string;
 }
@@ -60,7 +62,7 @@ export function portOf(url: string): number | undefined {
   }
 }
 
-interface Pm2Entry { name?: unknown; pm2_env?: { status?: unknown; restart_time?: unknown; exit_code?: unknown; pm_err_log_path?: unknown; pm_out_log_path?: unknown } }
+interface Pm2Entry { name?: unknown; pid?: unknown; pm2_env?: { status?: unknown; restart_time?: unknown; exit_code?: unknown; pm_err_log_path?: unknown; pm_out_log_path?: unknown } }
 
 /** The app's entry in `pm2 jlist` output (PM2 may print notices before the JSON array). */
 export function pm2StateFromJlist(json: string, ref: Extract<SupervisorRef, { kind: 'pm2' }>): SupervisorState & { errLog?: string; outLog?: string } {
@@ -79,8 +81,9 @@ export function pm2StateFromJlist(json: string, ref: Extract<SupervisorRef, { ki
   const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
   const errLog = text(env.pm_err_log_path);
   const outLog = text(env.pm_out_log_path);
+  const pid = number(entry?.pid);
   return {
-    ref, status: text(env.status) ?? null, restarts: number(env.restart_time), exitCode: number(env.exit_code),
+    ref, status: text(env.status) ?? null, restarts: number(env.restart_time), exitCode: number(env.exit_code), pid: pid !== null && pid > 0 ? pid : null,
     ...(errLog ? { errLog, logSource: errLog } : {}), ...(outLog ? { outLog } : {}),
   };
 }
@@ -126,6 +129,14 @@ export async function readSupervisors(shell: RemoteShell, host: HostConfig, refs
   return Promise.all(refs.map(async (ref) => (await read(shell, target, ref, signal).catch(() => ({ state: { ref, status: null, restarts: null, exitCode: null } }))).state));
 }
 
+/**
+ * PM2 shows an app "online" with no pid when spawning its script failed (EACCES, ENOENT: measured
+ * with PM2 7 on a release whose entry lost its execute bit); the error is only in PM2's own log.
+ */
+function spawnFailed(state: SupervisorState): boolean {
+  return state.ref.kind === 'pm2' && state.status === 'online' && state.pid === null;
+}
+
 function nameOf(ref: SupervisorRef): string {
   return ref.kind === 'pm2' ? `PM2 app ${ref.app}` : `systemd unit ${ref.unit}`;
 }
@@ -133,6 +144,7 @@ function nameOf(ref: SupervisorRef): string {
 /** One line per process: `PM2 app openclaw: waiting restart, 5 restarts, last exit code 78`. */
 export function describeState(state: SupervisorState): string {
   if (state.status === null) return `${nameOf(state.ref)}: not found`;
+  if (spawnFailed(state)) return `${nameOf(state.ref)}: ${state.status} but no process runs (PM2 could not start the script)`;
   const parts = [state.status];
   if (state.restarts !== null) parts.push(`${state.restarts} restart${state.restarts === 1 ? '' : 's'}`);
   if (state.exitCode !== null) parts.push(`last exit code ${state.exitCode}`);
@@ -154,7 +166,11 @@ export async function diagnoseSupervisors(shell: RemoteShell, host: HostConfig, 
         : [...(ref.sudo ? ['sudo', '-n'] : []), 'journalctl', ...(ref.user ? ['--user'] : []), '-u', ref.unit, '-n', String(LOG_LINES), '--no-pager', '-o', 'cat'];
       let tail = tailArgv ? (await shell.run(target, tailArgv, options)).stdout.trim() : '';
       if (tail === '' && reading.outLog) tail = (await shell.run(target, ['tail', '-n', String(LOG_LINES), reading.outLog], options)).stdout.trim();
-      const source = reading.state.logSource ?? reading.outLog;
+      let source = reading.state.logSource ?? reading.outLog;
+      if (ref.kind === 'pm2' && spawnFailed(reading.state)) {
+        source = `${ref.pm2Home ?? '~/.pm2'}/pm2.log`;
+        tail = pm2DaemonErrors((await shell.run(target, ['tail', '-n', '200', source], options)).stdout, ref.app);
+      }
       return tail === '' ? describeState(reading.state) : `${describeState(reading.state)}\n--- last lines of ${source ?? 'its log'}:\n${redactSecretsInText(tail)}`;
     } catch (error) {
       if (signal.aborted) throw error;
@@ -162,6 +178,14 @@ export async function diagnoseSupervisors(shell: RemoteShell, host: HostConfig, 
     }
   }));
   return sections.join('\n');
+}
+
+/** PM2's own log lines about the app and its errors (its pidusage noise left out), newest last. */
+export function pm2DaemonErrors(log: string, app: string): string {
+  return log.split('\n')
+    .filter((line) => !/pidusage|pids provided is invalid/.test(line))
+    .filter((line) => line.includes(`[${app}:`) || line.includes('PM2 error: '))
+    .slice(-6).join('\n');
 }
 
 /** A gateway that keeps exiting on start, as seen by its supervisor. */
@@ -184,13 +208,17 @@ export async function watchForCrashLoop(shell: RemoteShell, host: HostConfig, re
     await abortableSleep(intervalMs, signal);
     const states = await readSupervisors(shell, host, refs, signal);
     const looping = states.filter((state, index) => {
-      const before = baseline[index]?.restarts ?? null;
+      const first = baseline[index];
+      const before = first?.restarts ?? null;
       if (state.status === 'errored' || state.status?.startsWith('failed')) return true;
+      // Two readings 2 s apart: PM2 never got a process running.
+      if (spawnFailed(state) && first !== undefined && spawnFailed(first)) return true;
       return before !== null && state.restarts !== null && state.restarts - before >= 2;
     });
     if (looping.length > 0) {
       const seconds = Math.round((Date.now() - started) / 1000);
-      return { states, summary: `the gateway keeps exiting on start (within ${seconds} s): ${looping.map(describeState).join('; ')}` };
+      const what = looping.some(spawnFailed) ? 'the gateway does not start' : 'the gateway keeps exiting on start';
+      return { states, summary: `${what} (within ${seconds} s): ${looping.map(describeState).join('; ')}` };
     }
   }
 }

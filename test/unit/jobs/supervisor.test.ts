@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import { describeState, pm2StateFromJlist, portOf, supervisorsFor, systemdStateFromShow } from '../../../src/jobs/supervisor.js';
+import { describeState, pm2DaemonErrors, pm2StateFromJlist, portOf, supervisorsFor, systemdStateFromShow } from '../../../src/jobs/supervisor.js';
 
 // The shape of real `pm2 jlist` (PM2 7), trimmed to what is read; a notice line before the JSON.
 const jlist = `[PM2] Spawning PM2 daemon\n${JSON.stringify([
@@ -37,4 +37,18 @@ test('blue-green: the color that listens on the probed port; PM2 and systemd: th
   expect(supervisorsFor(bg!, portOf('http://10.0.0.1/readyz')).map((ref) => ref.kind === 'pm2' && ref.app)).toEqual(['openclaw-blue', 'openclaw-green']);
   expect(supervisorsFor(pm!)).toEqual([{ kind: 'pm2', app: 'gw' }]);
   expect(supervisorsFor(sd!)).toEqual([{ kind: 'systemd', unit: 'openclaw.service', sudo: true, user: false }]);
+});
+
+test('PM2 "online" with no pid is a start that failed; its reason comes from PM2\'s own log', () => {
+  const state = pm2StateFromJlist(JSON.stringify([{ name: 'openclaw', pm2_env: { status: 'online', restart_time: 1, exit_code: 0 } }]), { kind: 'pm2', app: 'openclaw' });
+  expect(describeState(state)).toBe('PM2 app openclaw: online but no process runs (PM2 could not start the script)');
+  const log = [
+    '2026-12-04T21:15:10: PM2 log: App [openclaw:0] starting in -fork mode-',
+    '2026-12-04T21:15:10: PM2 log: App [openclaw:0] online',
+    '2026-12-04T21:15:10: PM2 error: Error: spawn /root/.clawops/releases/current/bin/openclaw EACCES',
+    '    at ChildProcess._handle.onexit (node:internal/child_process:287:19)',
+    '2026-12-04T21:19:41: PM2 error: Error caught while calling pidusage',
+    '2026-12-04T21:19:42: PM2 error: TypeError: One of the pids provided is invalid',
+  ].join('\n');
+  expect(pm2DaemonErrors(log, 'openclaw').split('\n').at(-1)).toBe('2026-12-04T21:15:10: PM2 error: Error: spawn /root/.clawops/releases/current/bin/openclaw EACCES');
 });
