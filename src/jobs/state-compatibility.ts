@@ -50,12 +50,12 @@ export function preflightVerdict(version: string, stdout: string, stderr: string
     case 'exact':
     case 'startup-repairable':
     case 'migration-required':
-      return { verdict: 'compatible', detail: `${version} can read the state (${status}: ${schemas})` };
+      return { verdict: 'compatible', detail: `${status}: ${schemas}` };
     case 'incompatible':
-      return { verdict: 'incompatible', detail: `${version} cannot read the state the upgrade migrated (${schemas})` };
+      return { verdict: 'incompatible', detail: schemas };
     default: {
       const reason = typeof report?.reason === 'string' ? report.reason : outputExcerpt(stdout, stderr, 2) || `exit ${exitCode}`;
-      return { verdict: 'unknown', detail: `${version}'s schema check could not complete (${status ?? 'no answer'}: ${reason})` };
+      return { verdict: 'unknown', detail: `${status ?? 'no answer'}: ${reason}` };
     }
   }
 }

@@ -55,7 +55,10 @@ export function hostRollbackMode(input: ModeInput): HostRollbackMode {
   if (verdict.verdict === 'compatible') {
     return { mode: 'switch', why: `${name}: ${target} reads the state ${from} left (compatible${detailOf(verdict.detail)}): switch back`, explained: true };
   }
-  const cannot = `${target} cannot read the state ${from} migrated (${verdict.verdict}${detailOf(verdict.detail)})`;
+  const cannot = verdict.verdict === 'incompatible'
+    ? `${target} cannot read the state ${from} migrated (${verdict.verdict}${detailOf(verdict.detail)})`
+    // Unknown is not "cannot": it is a check that did not complete, treated the safe way.
+    : `${target}'s own schema check of the state ${from} left did not complete (${verdict.verdict}${detailOf(verdict.detail)})`;
   if (backupId === undefined) {
     throw new ClawopsError('PLAN_INVALID', `${name}: ${cannot}, so the rollback must restore a backup, and no backup of the upgrade is known for ${name}: give --from-backup <id> (backup list shows the ids)`, { host: name, verdict: verdict.verdict });
   }

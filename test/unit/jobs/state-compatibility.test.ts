@@ -17,7 +17,7 @@ test('the live database answer (indeterminate, exit 0) is unknown, never compati
 });
 
 test('a migrated copy is incompatible, naming both schema versions', () => {
-  expect(preflightVerdict('2026.9.5', migratedCopy, '', 1)).toEqual({ verdict: 'incompatible', detail: '2026.9.5 cannot read the state the upgrade migrated (state schema 18, 2026.9.5 supports 17)' });
+  expect(preflightVerdict('2026.9.5', migratedCopy, '', 1)).toEqual({ verdict: 'incompatible', detail: 'state schema 18, 2026.9.5 supports 17' });
 });
 
 test('an exact copy is compatible', () => {
@@ -26,7 +26,7 @@ test('an exact copy is compatible', () => {
 
 test('no JSON at all (a crash, an old CLI without the command) is unknown with the output tail', () => {
   const answer = preflightVerdict('2026.9.1', '', "error: unknown command 'database'", 1);
-  expect(answer).toEqual({ verdict: 'unknown', detail: "2026.9.1's schema check could not complete (no answer: error: unknown command 'database')" });
+  expect(answer).toEqual({ verdict: 'unknown', detail: "no answer: error: unknown command 'database'" });
 });
 
 test('the snapshot path is read from backup sqlite create --json, after any log lines', () => {

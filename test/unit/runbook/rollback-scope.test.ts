@@ -104,7 +104,7 @@ describe('rollback path per host from the target release\'s verdict on the state
     expect(stepIds(buildRollbackPlan(rollback(), config, facts, UPGRADE))).toContain('prod-a:restore-extract');
     const error = thrown(() => buildRollbackPlan(rollback(), config, facts, { ...UPGRADE, backedUp: ['prod-b'] }));
     expect(isClawopsError(error, 'PLAN_INVALID')).toBe(true);
-    expect((error as Error).message).toContain('prod-a: 2026.9.5 cannot read the state 2026.9.6 migrated (unknown: database preflight: indeterminate)');
+    expect((error as Error).message).toContain("prod-a: 2026.9.5's own schema check of the state 2026.9.6 left did not complete (unknown: database preflight: indeterminate)");
     expect((error as Error).message).toContain('--from-backup');
   });
 
