@@ -156,6 +156,12 @@ function ownEnvNames(env: unknown, app: string): string[] {
     .sort();
 }
 
+/** One path-valued variable of the app's env (never any other value: those can be secrets). */
+function envPath<K extends 'stateDir' | 'home'>(env: unknown, name: string, key: K): Partial<Record<K, string>> {
+  const value = env !== null && typeof env === 'object' ? (env as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' && value.startsWith('/') ? { [key]: value } as Partial<Record<K, string>> : {};
+}
+
 /** The app's settings from `pm2 jlist` JSON (env names only: values can be secrets and stay on the host). */
 export function pm2FactsFromJlist(json: string, app: string): NonNullable<HostFacts['pm2']> | null {
   const list = parseJlist(json);
@@ -188,5 +194,7 @@ export function pm2FactsFromJlist(json: string, app: string): NonNullable<HostFa
     ...(restarts === undefined ? {} : { restarts }),
     ...(pid === undefined || pid === 0 ? {} : { pid }),
     ...(env.env === undefined ? {} : { envNames: ownEnvNames(env.env, app) }),
+    ...envPath(env.env, 'OPENCLAW_STATE_DIR', 'stateDir'),
+    ...envPath(env.env, 'HOME', 'home'),
   };
 }

@@ -174,6 +174,10 @@ export interface Pm2AppFacts {
   pid?: number;
   /** Names of the variables set for the app itself (inherited shell and PM2-internal ones left out). */
   envNames?: string[];
+  /** The app's `OPENCLAW_STATE_DIR` (a path, not a secret: the one env value read), when set. */
+  stateDir?: string;
+  /** The app's `HOME`, to compare `~/` paths of the config with absolute ones. */
+  home?: string;
 }
 
 export interface PlanFacts {

@@ -12,6 +12,7 @@ import { pm2AdoptionWarning, pm2AdoptSteps } from '../adopt-pm2.js';
 import { command, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
 import { currentReleaseEndpoint, installSteps, readyStep, stoppedRestoreSteps, switchLinkSteps } from '../steps.js';
 import type { RollbackMode, StrategyPlanner } from './types.js';
+import { assertPm2StateDir } from '../state-dir-check.js';
 
 type Pm2Config = Extract<StrategyConfig, { kind: 'pm2' }>;
 
@@ -73,6 +74,7 @@ export const pm2Strategy: StrategyPlanner<'pm2'> = {
   liveStateDir: (ctx) => ctx.host.stateDir,
 
   upgrade(ctx, config): HostSteps {
+    assertPm2StateDir(ctx, config.app);
     const adoption = adoptionFor(ctx);
     if (adoption === null || adoption.supervisor !== 'pm2') {
       return {
@@ -94,6 +96,7 @@ export const pm2Strategy: StrategyPlanner<'pm2'> = {
 
   rollback(ctx, config, mode: RollbackMode): HostSteps {
     assertRunsLink(ctx, config);
+    assertPm2StateDir(ctx, config.app);
     const env = pm2Env(config.pm2Home);
     if (mode === 'switch') {
       return {

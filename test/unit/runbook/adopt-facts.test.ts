@@ -44,6 +44,8 @@ it('pm2 jlist gives what the app runs: script, args, cwd, interpreter, mode, sta
     execMode: 'fork', waitReady: false, interpreter: 'none', script: '/opt/npm/bin/openclaw',
     args: ['gateway', 'run', '--port', '18789', '--bind', 'loopback'], cwd: '/home/openclaw', status: 'online', restarts: 3, pid: 31337,
     envNames: ['NODE_ENV', 'OPENCLAW_GATEWAY_TOKEN', 'OPENCLAW_STATE_DIR'],
+    // The two path values read (where the state is, to check it against the config), nothing else.
+    stateDir: '/home/openclaw/.openclaw', home: '/home/openclaw',
   });
   // Values (a token here) never leave the host.
   expect(JSON.stringify(facts)).not.toContain('sekrit');
