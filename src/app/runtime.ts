@@ -57,7 +57,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const history = new AuditStore(redis, config.redis.prefix);
   const planner = createPlanner({
     config, shell,
-    lastUpgrade: lastUpgradeFromHistory((environment) => history.listHistory(environment, 20)),
+    lastUpgrade: lastUpgradeFromHistory((environment, limit) => history.listHistory(environment, limit)),
   });
   const engine = await createEngine({ connection: redis, config, shell, planner, logger, worker: options.worker ?? true,
     ...(options.gateTimeoutMs === undefined ? {} : { gateTimeoutMs: options.gateTimeoutMs }),

@@ -8,11 +8,8 @@ import { ClawopsError } from '../errors.js';
 import { toRemoteTarget } from '../jobs/targets.js';
 import type { RemoteShell } from '../remote/types.js';
 import { backupFileFor, releaseBinary, runbookCommand } from '../runbook/index.js';
-import { backupListArgv, parseBackupListing } from '../runbook/backup-ids.js';
+import { backupListArgv, isBackupPath, parseBackupListing } from '../runbook/backup-ids.js';
 
-function isPath(text: string): boolean {
-  return text.startsWith('/') || text.startsWith('~/');
-}
 
 function excerpt(text: string): string {
   const trimmed = text.trim().split('\n').slice(-2).join(' ');
@@ -24,8 +21,8 @@ export async function checkFromBackup(shell: RemoteShell, config: ClawopsConfig,
   const options = { timeoutMs: config.runbook.timeouts.commandSeconds * 1000, ...(signal ? { signal } : {}) };
   const problems = await Promise.all(hosts.map(async (host): Promise<string | null> => {
     const target = toRemoteTarget(host);
-    const file = isPath(id) ? id : backupFileFor(host, id);
-    if (isPath(id)) {
+    const file = isBackupPath(id) ? id : backupFileFor(host, id);
+    if (isBackupPath(id)) {
       const found = await shell.run(target, ['test', '-f', file], options);
       if (found.exitCode !== 0) return `${host.name} has no file ${file}`;
     } else {

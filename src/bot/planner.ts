@@ -152,8 +152,9 @@ export type LastUpgrade = (environment: string, config: ClawopsConfig) => Promis
  * newest first; it is asked for every environment (undefined), because an upgrade of production
  * changes staging first and is filed under production.
  */
-export function lastUpgradeFromHistory(history: (environment?: string) => Promise<readonly HistoryEntry[]>): LastUpgrade {
-  return (environment, config) => lastUpgradeTouching(() => history(undefined), config)(environment);
+export function lastUpgradeFromHistory(history: (environment: string | undefined, limit: number) => Promise<readonly HistoryEntry[]>): LastUpgrade {
+  // All environments (an upgrade of production changes staging first), as far back as lastUpgradeTouching looks.
+  return (environment, config) => lastUpgradeTouching((limit) => history(undefined, limit), config)(environment);
 }
 
 /**

@@ -12,6 +12,7 @@ import { parseOpenClawVersion } from '../health/probes.js';
 import { execReloadFromUnitText, execStartFromUnitText, isOpenclawScript, parseExecStart } from '../runbook/adopt-exec-start.js';
 import { runsLink } from '../runbook/adopt.js';
 import { readCurrentVersion, readVersionWith } from './execute-step.js';
+import { parseJlist } from './pm2-jlist.js';
 import { toRemoteTarget } from './targets.js';
 
 /** Per-version CHANGELOG.md text for versions in (from, to]; injected (npm pack, repo files, a cache). */
@@ -126,21 +127,6 @@ export function liveColorFromUpstream(text: string, bluePort: number, greenPort:
   const green = ports.includes(greenPort);
   if (blue === green) return null;
   return blue ? 'blue' : 'green';
-}
-
-type JlistEntry = { name?: unknown; pid?: unknown; pm2_env?: Record<string, unknown> } | null;
-
-/** `pm2 jlist` JSON as a list; null when it prints none. PM2 may print `[PM2] …` notices before the array. */
-export function parseJlist(json: string): JlistEntry[] | null {
-  for (let at = json.indexOf('['); at >= 0; at = json.indexOf('[', at + 1)) {
-    try {
-      const list: unknown = JSON.parse(json.slice(at));
-      if (Array.isArray(list)) return list as JlistEntry[];
-    } catch {
-      // not the array yet
-    }
-  }
-  return null;
 }
 
 // PM2 keeps the whole environment of the `pm2 start` that created an app: these come from the

@@ -9,6 +9,7 @@ import type { HostConfig } from '../config/schema.js';
 import type { RemoteShell, RemoteTarget } from '../remote/types.js';
 import { redactSecretsInText } from '../log/redact-text.js';
 import { abortableSleep } from '../health/probes.js';
+import { parseJlist } from './pm2-jlist.js';
 import { toRemoteTarget } from './targets.js';
 
 /** Which supervised process serves a port on a host. */
@@ -62,19 +63,9 @@ export function portOf(url: string): number | undefined {
   }
 }
 
-interface Pm2Entry { name?: unknown; pid?: unknown; pm2_env?: { status?: unknown; restart_time?: unknown; exit_code?: unknown; pm_err_log_path?: unknown; pm_out_log_path?: unknown } }
-
-/** The app's entry in `pm2 jlist` output (PM2 may print notices before the JSON array). */
+/** The app's entry in `pm2 jlist` output (the same reader as the planner's facts). */
 export function pm2StateFromJlist(json: string, ref: Extract<SupervisorRef, { kind: 'pm2' }>): SupervisorState & { errLog?: string; outLog?: string } {
-  let list: unknown = null;
-  for (let at = json.indexOf('['); at >= 0 && list === null; at = json.indexOf('[', at + 1)) {
-    try {
-      list = JSON.parse(json.slice(at));
-    } catch {
-      list = null;
-    }
-  }
-  const entry = Array.isArray(list) ? (list as Pm2Entry[]).find((item) => item?.name === ref.app) : undefined;
+  const entry = parseJlist(json)?.find((item) => item?.name === ref.app);
   const env = entry?.pm2_env;
   if (!env) return { ref, status: null, restarts: null, exitCode: null };
   const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
@@ -110,23 +101,19 @@ function systemctl(ref: Extract<SupervisorRef, { kind: 'systemd' }>, args: reado
   return [...(ref.sudo ? ['sudo', '-n'] : []), 'systemctl', ...(ref.user ? ['--user'] : []), ...args];
 }
 
-interface Reading { state: SupervisorState; errLog?: string; outLog?: string }
+type Reading = SupervisorState & { errLog?: string; outLog?: string };
 
 async function read(shell: RemoteShell, target: RemoteTarget, ref: SupervisorRef, signal: AbortSignal): Promise<Reading> {
   const options = { signal, timeoutMs: 20_000 };
-  if (ref.kind === 'pm2') {
-    const jlist = await shell.run(pm2Target(target, ref), ['pm2', 'jlist'], options);
-    const state = pm2StateFromJlist(jlist.stdout, ref);
-    return { state, ...(state.errLog ? { errLog: state.errLog } : {}), ...(state.outLog ? { outLog: state.outLog } : {}) };
-  }
+  if (ref.kind === 'pm2') return pm2StateFromJlist((await shell.run(pm2Target(target, ref), ['pm2', 'jlist'], options)).stdout, ref);
   const show = await shell.run(target, systemctl(ref, ['show', ref.unit, '-p', 'ActiveState,SubState,NRestarts,ExecMainStatus']), options);
-  return { state: systemdStateFromShow(show.stdout, ref) };
+  return systemdStateFromShow(show.stdout, ref);
 }
 
 /** The current state of every process behind the host's gateway. */
 export async function readSupervisors(shell: RemoteShell, host: HostConfig, refs: readonly SupervisorRef[], signal: AbortSignal): Promise<SupervisorState[]> {
   const target = toRemoteTarget(host);
-  return Promise.all(refs.map(async (ref) => (await read(shell, target, ref, signal).catch(() => ({ state: { ref, status: null, restarts: null, exitCode: null } }))).state));
+  return Promise.all(refs.map((ref) => read(shell, target, ref, signal).catch((): SupervisorState => ({ ref, status: null, restarts: null, exitCode: null }))));
 }
 
 /**
@@ -166,12 +153,12 @@ export async function diagnoseSupervisors(shell: RemoteShell, host: HostConfig, 
         : [...(ref.sudo ? ['sudo', '-n'] : []), 'journalctl', ...(ref.user ? ['--user'] : []), '-u', ref.unit, '-n', String(LOG_LINES), '--no-pager', '-o', 'cat'];
       let tail = tailArgv ? (await shell.run(target, tailArgv, options)).stdout.trim() : '';
       if (tail === '' && reading.outLog) tail = (await shell.run(target, ['tail', '-n', String(LOG_LINES), reading.outLog], options)).stdout.trim();
-      let source = reading.state.logSource ?? reading.outLog;
-      if (ref.kind === 'pm2' && spawnFailed(reading.state)) {
+      let source = reading.logSource ?? reading.outLog;
+      if (ref.kind === 'pm2' && spawnFailed(reading)) {
         source = `${ref.pm2Home ?? '~/.pm2'}/pm2.log`;
         tail = pm2DaemonErrors((await shell.run(target, ['tail', '-n', '200', source], options)).stdout, ref.app);
       }
-      return tail === '' ? describeState(reading.state) : `${describeState(reading.state)}\n--- last lines of ${source ?? 'its log'}:\n${redactSecretsInText(tail)}`;
+      return tail === '' ? describeState(reading) : `${describeState(reading)}\n--- last lines of ${source ?? 'its log'}:\n${redactSecretsInText(tail)}`;
     } catch (error) {
       if (signal.aborted) throw error;
       return `${nameOf(ref)}: could not be read (${error instanceof Error ? error.message : String(error)})`;

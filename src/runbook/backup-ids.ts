@@ -4,6 +4,11 @@
  */
 const PREFIX = 'openclaw-pre-upgrade-';
 
+/** `--from-backup` names a file (absolute or `~/`) rather than an id. */
+export function isBackupPath(text: string): boolean {
+  return text.startsWith('/') || text.startsWith('~/');
+}
+
 /** The id of one of a host's backup files, or null when the name is not one clawops writes for that host. */
 export function backupIdOf(fileName: string, hostName: string): string | null {
   const suffix = `-${hostName}.tar.gz`;

@@ -20,6 +20,7 @@ import type { Command } from '../commands/types.js';
 import type { ClawopsConfig, HostConfig } from '../config/schema.js';
 import type { Plan, PlanFacts, RollbackRecord } from './types.js';
 import { bindStrategy } from './strategies/index.js';
+import { isBackupPath } from './backup-ids.js';
 import { backupFileFor } from './context.js';
 import { describeFrom, finishPlan, fleetStep, frontGates, healthSteps, hostContext, strategyOf, type PlanDraft } from './plan.js';
 import { backupIdFor, hostRollbackMode, type HostRollbackMode } from './rollback-mode.js';
@@ -97,9 +98,6 @@ function checkTarget(target: string, envName: string, hosts: readonly HostConfig
   }
 }
 
-function isPath(text: string): boolean {
-  return text.startsWith('/') || text.startsWith('~/');
-}
 
 /** Builds the rollback plan for a `rollback` command; `record` is the upgrade being undone, when known. */
 export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts: PlanFacts, record?: UpgradeTouch, options: RollbackOptions = {}): Plan {
@@ -144,7 +142,7 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
   const backupIds = [...new Set(restoring.map((host) => backupOf(host)).filter((id): id is string => id !== undefined))];
   const backupFile = (host: HostConfig): string => {
     const id = backupOf(host);
-    if (id !== undefined && isPath(id)) return id;
+    if (id !== undefined && isBackupPath(id)) return id;
     return backupFileFor(host, id ?? facts.upgradeId);
   };
   const context = (host: HostConfig, phase: 'preflight' | 'rollout' | 'verify', batch: number) => {

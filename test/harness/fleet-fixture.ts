@@ -161,7 +161,7 @@ export async function startUpgradeFleet(options: UpgradeFleetOptions): Promise<U
     const config = configSchema.parse(configInput);
     engine = await createEngine({
       config, shell, logger: quietLogger(),
-      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeFromHistory((environment) => (engine as Engine).audit.listHistory(environment, 20)) }),
+      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeFromHistory((environment, limit) => (engine as Engine).audit.listHistory(environment, limit)) }),
       worker: options.worker ?? true,
     });
     const ready: Engine = engine;

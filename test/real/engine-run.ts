@@ -20,9 +20,9 @@ export const APPROVALS = { slack: { users: ['U-ALICE', 'U-BOB'] } };
 /** The engine with the composition root's planner (src/bot/planner.ts), rollbacks reading the audit trail. */
 export async function startRealEngine(config: ClawopsConfig, shell: RemoteShell): Promise<Engine> {
   const holder: { engine?: Engine } = {};
-  const lastUpgrade = lastUpgradeFromHistory(async (environment) => {
+  const lastUpgrade = lastUpgradeFromHistory(async (environment, limit) => {
     if (!holder.engine) throw new Error('engine not started');
-    return holder.engine.audit.listHistory(environment);
+    return holder.engine.audit.listHistory(environment, limit);
   });
   const planner = createPlanner({ config, shell, lastUpgrade });
   holder.engine = await createEngine({ redisUrl: config.redis.url, config, shell, logger: pino({ level: 'silent' }), planner });

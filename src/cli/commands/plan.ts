@@ -25,7 +25,7 @@ export const run: CliRun = async (args, context) => {
   const shell = createSshShell({ logger: context.logger });
   try {
     const lastUpgrade: LastUpgrade | undefined = redis === undefined ? undefined
-      : lastUpgradeFromHistory((environment) => new AuditStore(redis, config.redis.prefix).listHistory(environment, 50));
+      : lastUpgradeFromHistory((environment, limit) => new AuditStore(redis, config.redis.prefix).listHistory(environment, limit));
     const planner = createPlanner({ config, shell, ...(lastUpgrade ? { lastUpgrade } : {}) });
     const planned = await planner(command, { platform: 'terminal', userId: 'plan' }, { upgradeId: 'preview', signal: context.signal });
     if (planned instanceof Error) throw planned;

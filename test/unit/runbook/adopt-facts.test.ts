@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import { collectHostFacts, parseJlist, pm2FactsFromJlist, systemdFactsFromUnitText } from '../../../src/jobs/collect-facts.js';
+import { collectHostFacts, pm2FactsFromJlist, systemdFactsFromUnitText } from '../../../src/jobs/collect-facts.js';
+import { parseJlist } from '../../../src/jobs/pm2-jlist.js';
 import { createLocalShell } from '../../harness/local-shell.js';
 import { HOST_KEY } from './fixtures.js';
 
