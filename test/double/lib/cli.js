@@ -27,6 +27,10 @@ const COMMANDS = {
   'gateway status': { flags: ['json', 'deep', 'require-rpc', 'no-probe'], values: ['port', 'url', 'timeout', 'token'], args: [] },
   'database preflight': { flags: ['json'], values: [], args: ['path'] },
   'backup sqlite create': { flags: ['json', 'global'], values: ['repository', 'agent'], args: [] },
+  'gateway call': { flags: ['json', 'expect-final'], values: ['params', 'port', 'timeout', 'token'], args: ['method'] },
+  // Measured on 2026.9.5: no --port here (the gateway port comes from OPENCLAW_GATEWAY_PORT or
+  // the config), and an unknown option is refused in OpenClaw's own words, not commander's.
+  'channels status': { flags: ['json', 'probe'], values: ['timeout'], args: [], unknownOption: (name) => `OpenClaw does not recognize option "--${name}".` },
 };
 
 function usageError(message) {
@@ -60,6 +64,9 @@ function parse(words) {
       const value = inline ?? rest[++i];
       if (value === undefined) usageError(`option '--${name} <value>' argument missing`);
       opts[camel(name)] = value;
+    } else if (spec.unknownOption) {
+      process.stderr.write(`${spec.unknownOption(name)}\n`);
+      process.exit(1);
     } else usageError(`unknown option '--${name}'`);
   }
   if (positional.length < spec.args.length) usageError(`missing required argument '${spec.args[positional.length]}'`);
@@ -78,6 +85,8 @@ async function main() {
     case 'doctor': return (await import('./commands.js')).doctor(opts, build);
     case 'gateway run': return (await import('./gateway.js')).gatewayRun(opts, build);
     case 'gateway status': return (await import('./gateway.js')).gatewayStatus(opts, build);
+    case 'gateway call': return (await import('./rpc.js')).gatewayCall(positional[0], opts);
+    case 'channels status': return (await import('./rpc.js')).channelsStatus(opts);
     default: break;
   }
   const backup = await import('./backup.js');

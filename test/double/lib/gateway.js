@@ -1,8 +1,10 @@
 // `gateway run` (foreground HTTP server with the real probes, start-up migrations, state lock and
-// a draining SIGTERM) and `gateway status --json` (probes a running gateway for its version).
+// a draining SIGTERM, the RPC methods of the blue-green handoff) and `gateway status --json`
+// (probes a running gateway for its version).
 import { randomUUID } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import { describeBuild, versionOnDisk } from './build.js';
+import { createChannels, telegramAccount } from './channels.js';
 import {
   acquireLock, backupBeforeMigration, configPath, databasePath, ensureState, readConfig, readDatabase, readLock,
   openSidecars, resolveStateDir, SCHEMA_DOCS_URL, writeDatabase,
@@ -67,12 +69,79 @@ export async function gatewayRun(opts, build) {
   }
   process.on('exit', openSidecars(dbPath));
 
-  await serve({ host, port, bind, build, startupDelayMs: numberFromEnv('OPENCLAW_DOUBLE_STARTUP_MS', build.startupDelayMs ?? 300) });
+  const channels = createChannels({
+    stateDir, log, skip: process.env.OPENCLAW_SKIP_CHANNELS === '1',
+    readAccount: () => telegramAccount(readConfig(cfgPath).config),
+  });
+  await serve({ host, port, bind, build, channels, startupDelayMs: numberFromEnv('OPENCLAW_DOUBLE_STARTUP_MS', build.startupDelayMs ?? 300) });
 }
 
-function serve({ host, port, bind, build, startupDelayMs }) {
+/**
+ * gateway.suspend.*: a held suspension closes admission (/readyz 503 gateway-draining) until it
+ * is resumed or lapses at expiresAtMs, so a crashed orchestrator cannot leave a gateway shut.
+ */
+function createSuspension() {
+  const ttlMs = numberFromEnv('OPENCLAW_DOUBLE_SUSPEND_TTL_MS', 120_000);
+  let held;
+  let timer;
+  const release = () => {
+    clearTimeout(timer);
+    held = undefined;
+  };
+  return {
+    held: () => held !== undefined,
+    prepare(params) {
+      if (typeof params.requestId !== 'string' || !params.requestId) throw new Error('invalid gateway.suspend.prepare params: requestId required');
+      if (held && held.requestId !== params.requestId) throw new Error(`gateway is already suspended by request ${held.requestId}`);
+      if (!held) {
+        held = { requestId: params.requestId, suspensionId: randomUUID(), expiresAtMs: Date.now() + ttlMs };
+        log(`suspended (${held.suspensionId}, terminalPolicy=${params.terminalPolicy ?? 'terminate'}, drain=${params.drain !== false})`);
+        timer = setTimeout(() => { log(`suspension ${held.suspensionId} lapsed`); release(); }, ttlMs);
+      }
+      return { status: 'ready', suspensionId: held.suspensionId, expiresAtMs: held.expiresAtMs, activeCount: 0, blockers: [] };
+    },
+    status(params) {
+      return held && held.suspensionId === params.suspensionId ? { status: 'ready', expiresAtMs: held.expiresAtMs } : { status: 'running' };
+    },
+    resume(params) {
+      const resumed = Boolean(held && held.suspensionId === params.suspensionId);
+      if (resumed) {
+        log(`resumed (${held.suspensionId})`);
+        release();
+      }
+      return { ok: true, status: 'running', resumed };
+    },
+  };
+}
+
+function serve({ host, port, bind, build, channels, startupDelayMs }) {
   const bootId = randomUUID();
   let phase = 'starting';
+  const suspension = createSuspension();
+  const methods = {
+    'system.info': () => ({ pid: process.pid, version: build.version }),
+    'channels.status': (params) => channels.rpcStatus(params),
+    'channels.start': (params) => channels.rpcStart(params),
+    'channels.stop': (params) => channels.rpcStop(params),
+    'gateway.suspend.prepare': (params) => suspension.prepare(params),
+    'gateway.suspend.status': (params) => suspension.status(params),
+    'gateway.suspend.resume': (params) => suspension.resume(params),
+  };
+  // The real CLI speaks these over the gateway's WebSocket; the double's CLI posts them here.
+  const rpc = (req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', async () => {
+      try {
+        const { method, params } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
+        if (!handler) return json(res, 200, { ok: false, error: { code: 'INVALID_REQUEST', message: `unknown method: ${method}` } });
+        return json(res, 200, { ok: true, payload: await handler(params ?? {}) });
+      } catch (error) {
+        return json(res, 200, { ok: false, error: { code: 'INVALID_REQUEST', message: error.message } });
+      }
+    });
+  };
   const inFlight = new Set();
   const json = (res, status, body) => {
     if (phase === 'draining') res.setHeader('Connection', 'close');
@@ -85,8 +154,15 @@ function serve({ host, port, bind, build, startupDelayMs }) {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname === '/healthz') return json(res, 200, { ok: true, status: 'live' });
     if (url.pathname === '/readyz') {
-      if (phase === 'ready') return json(res, 200, { ready: true, failing: [] });
-      return json(res, 503, { ready: false, failing: [phase === 'draining' ? 'gateway-draining' : 'startup-sidecars'] });
+      // Draining (SIGTERM or a held suspension) is the one reason given, as the real one does.
+      if (phase === 'draining' || suspension.held()) return json(res, 503, { ready: false, failing: ['gateway-draining'] });
+      if (phase !== 'ready') return json(res, 503, { ready: false, failing: ['startup-sidecars'] });
+      const failing = channels.failing();
+      return json(res, failing.length ? 503 : 200, { ready: failing.length === 0, failing });
+    }
+    if (url.pathname === '/__double/rpc' && req.method === 'POST') {
+      if (phase === 'draining') return json(res, 503, { ok: false, error: { code: 'UNAVAILABLE', message: 'gateway is shutting down' } });
+      return rpc(req, res);
     }
     if (url.pathname === '/__openclaw/status') {
       // The real probe is a WebSocket hello; the double answers the same `server` block over HTTP.
@@ -113,6 +189,7 @@ function serve({ host, port, bind, build, startupDelayMs }) {
     });
     server.listen(port, host, () => {
       log(`listening on ws://${host}:${port} (bind=${bind}, PID ${process.pid}, ${describeBuild(build)})`);
+      channels.boot();
       if (!build.neverReady) {
         setTimeout(() => {
           if (phase !== 'starting') return;
@@ -126,6 +203,9 @@ function serve({ host, port, bind, build, startupDelayMs }) {
       if (phase === 'draining') return;
       phase = 'draining';
       log(`received ${signal}; draining`);
+      // Polling stops first: while this process still has a getUpdates open, the next color's
+      // poll is answered 409, and updates it fetched now could no longer be answered.
+      void channels.stop();
       // Keep answering (503 on /readyz, Connection: close everywhere) for a moment, then refuse.
       setTimeout(() => {
         server.close(() => { log('stopped'); resolve(); process.exit(0); });
