@@ -137,6 +137,10 @@ const defaultCommands = {
   databaseSnapshot: ['openclaw', 'backup', 'sqlite', 'create', '--global', '--repository', '{repository}', '--json'],
   databasePreflight: ['openclaw', 'database', 'preflight', '{database}', '--json'],
   changelog: ['npm', 'pack', 'openclaw@{version}', '--dry-run', '--json'],
+  // Blue-green handoff (src/runbook/handoff.ts): the gateway is picked by OPENCLAW_GATEWAY_PORT in
+  // the env (`channels status` has no --port); {method} and {params} are filled on the host.
+  gatewayCall: ['openclaw', 'gateway', 'call', '{method}', '--params', '{params}', '--json'],
+  channelsStatus: ['openclaw', 'channels', 'status', '--probe', '--json'],
 } as const;
 export type RunbookCommandName = keyof typeof defaultCommands;
 

@@ -110,10 +110,38 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     if (step.kind === 'switch') cursor.switched = true;
   };
 
+  const undone = new Set<string>();
+  /**
+   * A host failed before its traffic moved: run what the plan says undoes its preparation (blue-green:
+   * remove the idle color, resume the live one). Each step is attempted even when one before it
+   * failed; the thread gets one line saying what was done.
+   */
+  const undoHost = async (host: string, reason: string) => {
+    const steps = (plan.onFailure ?? []).filter((step) => step.host === host);
+    const moved = plan.steps.some((step) => step.host === host && step.kind === 'switch' && cursor.done.includes(step.id));
+    if (steps.length === 0 || moved || undone.has(host)) return;
+    undone.add(host);
+    const lines: string[] = [];
+    let allOk = true;
+    for (const step of steps) {
+      try {
+        const result = await executeStep(step, { host: findHost(config, step.environment, host), shell: deps.shell, signal: new AbortController().signal, now: services.now, onHealth: () => undefined });
+        allOk &&= result.ok;
+        const said = lastOutputLine(result.ok ? result.excerpt : `${result.error}\n${result.excerpt}`);
+        lines.push(`${result.ok ? '✅' : '❌'} ${step.title}${said === '' ? '' : `: ${said}`}`);
+      } catch (error) {
+        allOk = false;
+        lines.push(`❌ ${step.title}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    await emitLog(allOk ? 'warn' : 'error', `${host} failed before its traffic moved (${reason}); undone:\n${lines.join('\n')}`);
+  };
+
   /** A host's chain failed: tolerated (host skipped from now on) while within maxFailPercent, else the upgrade stops. */
   const hostFailed = async (failure: StepFailure) => {
     failures.push(failure);
     const { step } = failure;
+    if (step.host !== undefined) await undoHost(step.host, `"${step.title}": ${lastOutputLine(failure.error)}`);
     if (failure.refused || step.host === undefined) { fatal = true; return; }
     const envHosts = environmentHosts(step.environment);
     const failedHere = new Set([...failedHosts.filter((host) => envHosts.includes(host)), step.host]);
@@ -237,6 +265,12 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
   if (failedHosts.length === 0) return finish('succeeded', done);
   const details = failures.length === 0 ? '' : ` (${describeFailures(failures)})`;
   return finish('succeeded', `${done}; ${failedHosts.length} host(s) failed and were skipped: ${failedHosts.join(', ')}${details}`, failedHosts);
+}
+
+function lastOutputLine(text: string | undefined): string {
+  const lines = (text ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const last = lines.at(-1) ?? '';
+  return last.length > 240 ? `${last.slice(0, 239)}…` : last;
 }
 
 /** Graceful worker stop between steps: hand the job back to the queue, no stall counted. */

@@ -25,6 +25,8 @@ export interface HostSteps {
   steps: PlanStep[];
   gates: PlanGate[];
   warnings: string[];
+  /** Run (in order, each attempted) when this host fails before its traffic moved: undo what the steps prepared. */
+  onFailure?: PlanStep[];
 }
 
 export const DEFAULT_STATE_DIR = '~/.openclaw';

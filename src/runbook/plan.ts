@@ -39,6 +39,7 @@ export interface PlanDraft {
   steps: PlanStep[];
   gates: PlanGate[];
   warnings: string[];
+  onFailure?: PlanStep[];
 }
 
 export function hostContext(config: ClawopsConfig, facts: PlanFacts, host: HostConfig, environment: string, phase: StepPhase, batch: number, toVersion: string, backupId: string): HostContext {
@@ -51,9 +52,10 @@ export function hostContext(config: ClawopsConfig, facts: PlanFacts, host: HostC
   };
 }
 
-function addSteps(draft: PlanDraft, part: { steps: PlanStep[]; gates: PlanGate[]; warnings: string[] }): void {
+function addSteps(draft: PlanDraft, part: { steps: PlanStep[]; gates: PlanGate[]; warnings: string[]; onFailure?: PlanStep[] }): void {
   draft.steps.push(...part.steps);
   draft.gates.push(...part.gates);
+  if (part.onFailure !== undefined && part.onFailure.length > 0) draft.onFailure = [...(draft.onFailure ?? []), ...part.onFailure];
   for (const warning of part.warnings) if (!draft.warnings.includes(warning)) draft.warnings.push(warning);
 }
 
@@ -214,6 +216,7 @@ export function buildPlan(command: Command, config: ClawopsConfig, facts: PlanFa
     gates: draft.gates,
     backupId,
   };
+  if (draft.onFailure !== undefined) plan.onFailure = draft.onFailure;
   if (hasFindings(changelog)) plan.changelog = changelog;
   return finishPlan(plan);
 }

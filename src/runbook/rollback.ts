@@ -176,6 +176,7 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
         const part = bindStrategy(context(host, 'rollout', batchIndex)).rollback(modeOf(host));
         draft.steps.push(...part.steps);
         draft.gates.push(...part.gates);
+        if (part.onFailure !== undefined && part.onFailure.length > 0) draft.onFailure = [...(draft.onFailure ?? []), ...part.onFailure];
         for (const warning of part.warnings) if (!draft.warnings.includes(warning)) draft.warnings.push(warning);
       }
       batchIndex += 1;
@@ -210,6 +211,7 @@ export function buildRollbackPlan(command: Command, config: ClawopsConfig, facts
     gates: draft.gates,
   };
   if (backupIds.length > 0) plan.backupId = backupIds.join(', ');
+  if (draft.onFailure !== undefined) plan.onFailure = draft.onFailure;
   return finishPlan(plan);
 }
 

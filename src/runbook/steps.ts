@@ -56,6 +56,8 @@ export interface RestoreOptions {
   sourceStateDir?: string;
   /** Suffix for step ids when one plan restores twice on a host. */
   idPrefix?: string;
+  /** The archive to restore (default: the upgrade's backup). */
+  backupFile?: string;
 }
 
 /**
@@ -77,7 +79,7 @@ export function restoredStatePattern(sourceStateDir: string): string {
 export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): PlanStep[] {
   const p = options.idPrefix ?? '';
   const restoreDir = `${options.stateDir}.restore-${ctx.runId}`;
-  const restoreArgv = runbookCommand(ctx.config, 'backupRestore', { backupFile: ctx.backupFile, targetDir: restoreDir }, options.binary);
+  const restoreArgv = runbookCommand(ctx.config, 'backupRestore', { backupFile: options.backupFile ?? ctx.backupFile, targetDir: restoreDir }, options.binary);
   return [
     hostStep(ctx, `${p}restore`, `Create ${restoreDir} for the restore`, 'restore', command(['mkdir', '-p', restoreDir]), { safeToRepeat: true }),
     // Pointed at a state dir that does not exist: run with the live one, the older release opens the

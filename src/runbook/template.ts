@@ -67,6 +67,8 @@ export const TEMPLATE_PLACEHOLDERS: Readonly<Record<RunbookCommandName, readonly
   databaseSnapshot: ['repository'],
   databasePreflight: ['database'],
   changelog: ['version'],
+  gatewayCall: ['method', 'params'],
+  channelsStatus: [],
 };
 
 /**

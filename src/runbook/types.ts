@@ -72,6 +72,8 @@ export interface PlanStep {
   verify?: { argv: readonly string[]; env?: Readonly<Record<string, string>> };
   /** Gate ids that must be approved before this step runs. */
   after?: readonly string[];
+  /** The checklist shows the last line of its output once done (a measured figure, a count). */
+  report?: boolean;
   phase?: StepPhase;
   /**
    * Rolling batch (0-based) within its phase. Batches run in order; the executor may run the
@@ -112,6 +114,11 @@ export interface Plan {
   backupId?: string;
   steps: PlanStep[];
   gates: PlanGate[];
+  /**
+   * Per host: steps the engine runs when that host fails before any of its `switch` steps ran
+   * (traffic never moved), e.g. blue-green removes the idle color and resumes the live one.
+   */
+  onFailure?: PlanStep[];
   /** Hash of the plan as shown; approvals are bound to it. */
   hash: string;
 }

@@ -64,10 +64,12 @@ test('blue-green switches nginx only after switch-traffic is approved; a client 
 
   const waiting = await log.waitFor((event) => event.type === 'gate-waiting', 60_000);
   expect(waiting).toMatchObject({ gateId: 'host-a:switch-traffic' });
-  // Parked: no worker holds the job, green is up and ready, nginx still sends traffic to blue.
+  // Parked: no worker holds the job, green is installed but not started (the handoff, and with it
+  // blue's write freeze, begins only after the approval), nginx still sends traffic to blue.
   await expect.poll(() => f.engine.queue.getJobCounts('active', 'delayed')).toEqual({ active: 0, delayed: 1 });
   expect(await nginx.readUpstream()).toEqual([`127.0.0.1:${BLUE.port}`]);
-  expect(log.events.some((event) => event.type === 'step-finished' && event.stepId === 'host-a:idle-ready')).toBe(true);
+  expect(log.events.some((event) => event.type === 'step-finished' && event.stepId === 'host-a:install')).toBe(true);
+  expect(log.events.some((event) => event.type === 'step-started' && event.stepId.startsWith('host-a:handoff'))).toBe(false);
   const parkedAt = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(await nginx.readUpstream()).toEqual([`127.0.0.1:${BLUE.port}`]);
@@ -79,7 +81,7 @@ test('blue-green switches nginx only after switch-traffic is approved; a client 
   const afterGateMs = performance.now() - approvedAt;
   const stats = await poller.stop();
 
-  expect(finished).toMatchObject({ outcome: 'succeeded' });
+  expect(finished, JSON.stringify(log.events.filter((event) => event.type === 'step-failed' || event.type === 'log'))).toMatchObject({ outcome: 'succeeded' });
   expect(await nginx.readUpstream()).toEqual([`127.0.0.1:${GREEN.port}`]);
   expect((await openclawVersion(f.shell, host, `${RELEASES_DIR}/current/bin/openclaw`)).version).toBe('1.3.0');
   expect((await openclawVersion(f.shell, host, `${RELEASES_DIR}/1.2.0/bin/openclaw`)).version).toBe('1.2.0');
@@ -87,6 +89,10 @@ test('blue-green switches nginx only after switch-traffic is approved; a client 
   expect(await f.schemaOf(host, '/root/.openclaw')).toBe(1);
   expect(await f.schemaOf(host, '/root/.openclaw-green')).toBe(2);
 
+  // The thread reports the measured freeze and what blue wrote after it (a count, not a ✅).
+  const said = (id: string) => log.events.flatMap((event) => event.type === 'step-finished' && event.stepId === id ? [event.excerpt ?? ''] : []).join('');
+  expect(said('host-a:handoff-switched')).toMatch(/write freeze \d+\.\d s \(freeze to traffic switch\)/);
+  expect(said('host-a:handoff-left')).toMatch(/not in the new one\): .*0 file\(s\)/);
   expect(stats.failed).toEqual([]);
   expect(stats.ok).toBeGreaterThan(20);
   expect([...stats.versions].sort()).toEqual(['1.2.0', '1.3.0']);

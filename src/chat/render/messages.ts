@@ -89,6 +89,8 @@ function stepLines(step: StepState): string[] {
   const running = step.status === 'running' ? ' (running)' : '';
   const why = step.status === 'skipped' && step.reason !== undefined ? ` — ${step.reason}` : '';
   const lines = [`${STEP_EMOJI[step.status]} ${title}${duration}${running}${why}`];
+  const said = step.status === 'done' && step.report === true ? lastLine(step.excerpt ?? '') : '';
+  if (said !== '') lines.push(`    ↳ ${truncate(said, 300)}`);
   if (step.status === 'failed') {
     const exit = step.exitCode === undefined ? '' : `exit ${step.exitCode}: `;
     const hint = lastLine(step.excerpt ?? '') || step.error || '';

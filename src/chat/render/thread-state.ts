@@ -22,6 +22,8 @@ export interface StepState {
   error?: string;
   /** Why it was skipped. */
   reason?: string;
+  /** Show the last line of its output once done (PlanStep.report). */
+  report?: boolean;
 }
 
 /** One approval point: its request message and the approvals gathered so far. */
@@ -83,7 +85,7 @@ export function reduceThread(state: ThreadState, event: UpgradeEvent): ThreadSta
         requester: event.requester,
         dryRun: event.dryRun,
         steps: event.plan.steps.map((step) => ({
-          ...withOptional({ host: step.host }),
+          ...withOptional({ host: step.host, report: step.report }),
           id: step.id,
           title: step.title,
           status: 'pending' as const,

@@ -1,16 +1,16 @@
 /**
- * Blue-green behind nginx. The idle color gets the new release (installed side by side) and a
- * copy of the live color's state (restored from the fresh backup into a new dir, then swapped
- * in), starts under PM2 on its own port and state dir, is checked, and after the
- * `switch-traffic` gate nginx's upstream file is rewritten, tested and reloaded. The old color is
- * stopped but its state dir is kept: whatever it wrote after the backup is not in the new color,
- * and the last step lists those files for the operator.
+ * Blue-green behind nginx, two PM2 apps on their own ports and state dirs. An upgrade hands the
+ * host over from the live color to the idle one (src/runbook/handoff.ts: channels, write freeze,
+ * final snapshot, the copy without the live color's leases); nginx's upstream file is rewritten,
+ * tested and reloaded while the freeze holds. The old color is stopped, its state dir kept; a
+ * rollback brings it back on that state (it never ran the new version, so no schema to undo).
  */
 import type { StrategyConfig } from '../../config/schema.js';
-import type { PlanGate, PlanStep } from '../types.js';
-import { command, gateBefore, hostStep, releaseBinary, trimSlash, type HostContext, type HostSteps } from '../context.js';
+import type { PlanGate, PlanStep, StepKind } from '../types.js';
+import { command, gateBefore, hostStep, releaseBinary, stateEnv, trimSlash, type HostContext, type HostSteps } from '../context.js';
 import { runbookCommand } from '../template.js';
 import { installSteps, readyStep, restoreStateSteps, switchLinkSteps } from '../steps.js';
+import { DRAIN_MS, FREEZE_MARGIN_MS, handoffStep, type HandoffMode } from '../handoff.js';
 import { pm2Env } from './pm2.js';
 import type { Endpoint, StrategyPlanner } from './types.js';
 
@@ -103,59 +103,109 @@ function warnings(ctx: HostContext): string[] {
   return out;
 }
 
+/**
+ * The upgrade: the idle color gets the new release side by side; after the `switch-traffic` gate
+ * the handoff (src/runbook/handoff.ts) stops the live color's channels, freezes its writes, takes
+ * the final snapshot, restores it into the idle color without the live color's leases, starts the
+ * idle color with the channels and moves traffic while the freeze holds. A failure before traffic
+ * moves runs `onFailure`: the idle color is removed and the live one resumes, traffic never left it.
+ */
+function upgradeSteps(ctx: HostContext, config: BlueGreenConfig): HostSteps {
+  const name = ctx.host.name;
+  const live = liveColor(ctx);
+  const idle = otherColor(live);
+  const idleState = config[idle].stateDir;
+  const liveBinary = [releaseBinary(ctx.host, 'current')];
+  const idleBinary = [releaseBinary(ctx.host, ctx.toVersion)];
+  const snapshot = `${trimSlash(ctx.host.backupDir)}/handoff-${ctx.runId}.tar.gz`;
+  const readyMs = ctx.config.runbook.timeouts.readySeconds * 1000;
+  const onLive = (suffix: string, title: string, kind: StepKind, mode: HandoffMode, extra?: Record<string, string | number>, timeoutMs?: number) =>
+    handoffStep(ctx, config, { suffix, title, kind, mode, color: live, record: live, binary: liveBinary, ...(extra ? { extra } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+  const onIdle = (suffix: string, title: string, kind: StepKind, mode: HandoffMode, extra?: Record<string, string | number>, timeoutMs?: number) =>
+    handoffStep(ctx, config, { suffix, title, kind, mode, color: idle, record: live, binary: idleBinary, ...(extra ? { extra } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+
+  const stopChannels = onLive('handoff-channels', `Stop ${live}'s channel accounts (messages wait at the provider until ${idle} takes them)`, 'install', 'stop-channels');
+  const gate = gateBefore(stopChannels, `${name}:switch-traffic`,
+    `Hand ${name} over from ${live} to ${idle} (openclaw ${ctx.toVersion}): ${live}'s channels stop and its writes freeze until ${idle} serves`, 'switch-traffic');
+  const traffic = trafficSteps(ctx, config, idle, ctx.toVersion).steps;
+  const reload = traffic.findIndex((step) => step.id === `${name}:nginx-reload`) + 1;
+  const steps: PlanStep[] = [
+    deleteColorStep(ctx, config, idle, 'idle-stop'),
+    ...installSteps(ctx, ctx.toVersion),
+    stopChannels,
+    onLive('handoff-freeze', `Freeze ${live}'s writes (admitted work finishes, new work waits)`, 'wait', 'freeze',
+      { requestId: `clawops-${ctx.runId}-${name}`, drainMs: DRAIN_MS }, DRAIN_MS + 60_000),
+    hostStep(ctx, 'handoff-snapshot', `Final snapshot of ${live} to ${snapshot}`, 'backup',
+      command(runbookCommand(ctx.config, 'backupCreate', { backupFile: snapshot }, liveBinary), stateEnv(config[live].stateDir)),
+      { safeToRepeat: false, verify: runbookCommand(ctx.config, 'backupVerify', { backupFile: snapshot }, liveBinary) }),
+    ...restoreStateSteps(ctx, { stateDir: idleState, keepAs: `${idleState}.replaced-${ctx.runId}`, binary: liveBinary, sourceStateDir: config[live].stateDir, backupFile: snapshot }),
+    onIdle('handoff-leases', `Clear ${live}'s process leases from ${idle}'s copy`, 'restore', 'clear-leases', { stateDir: idleState }),
+    ...startColorSteps(ctx, config, idle, ctx.toVersion, 'idle'),
+    onIdle('handoff-channels-up', `${idle}'s channel accounts are connected (channels status --probe)`, 'verify', 'check-channels', { waitMs: readyMs }, readyMs + 60_000),
+    onLive('handoff-held', `${live}'s freeze still holds`, 'verify', 'freeze-held', { marginMs: FREEZE_MARGIN_MS }),
+    ...traffic.slice(0, reload),
+    onLive('handoff-switched', 'Write freeze ends (measured)', 'probe', 'switched'),
+    ...traffic.slice(reload),
+    hostStep(ctx, 'old-stop', `Stop ${live} (${config[live].app}); its state dir ${config[live].stateDir} is kept`, 'switch',
+      command(['pm2', 'stop', config[live].app], pm2Env(config.pm2Home)), { safeToRepeat: true }),
+    ...switchLinkSteps(ctx, ctx.toVersion),
+    hostStep(ctx, 'idle-doctor', `openclaw doctor on ${idle}`, 'verify',
+      command(runbookCommand(ctx.config, 'doctor', {}, idleBinary), { OPENCLAW_STATE_DIR: idleState }), { safeToRepeat: true }),
+    onLive('handoff-left', `What ${live} wrote after the handoff began (not in ${idle})`, 'probe', 'left-behind', { stateDir: config[live].stateDir }),
+  ];
+  const onFailure = [
+    deleteColorStep(ctx, config, idle, 'undo-idle'),
+    onLive('undo-resume', `Traffic stayed on ${live}: resume its writes and channel accounts`, 'restore', 'resume'),
+  ];
+  const warningsOut = [...warnings(ctx),
+    `${name}: the handoff freezes ${live}'s writes from its final snapshot until traffic moves to ${idle} (${idle}'s start and migration: seconds to a minute); `
+    + `channel messages wait at the provider meanwhile. If ${idle} fails before traffic moves, it is removed and ${live} resumes`];
+  return { steps, gates: [gate], warnings: warningsOut, onFailure };
+}
+
 export const blueGreenStrategy: StrategyPlanner<'blue-green'> = {
   kind: 'blue-green',
   binary: (ctx, _config, which) => [releaseBinary(ctx.host, which)],
   liveStateDir: (ctx, config) => config[liveColor(ctx)].stateDir,
 
-  upgrade(ctx, config): HostSteps {
-    const live = liveColor(ctx);
-    const idle = otherColor(live);
-    const idleState = config[idle].stateDir;
-    const liveEnv = pm2Env(config.pm2Home);
-    const traffic = trafficSteps(ctx, config, idle, ctx.toVersion, { id: 'switch-traffic', title: `Switch ${ctx.host.name} traffic from ${live} to ${idle} (openclaw ${ctx.toVersion})`, reason: 'switch-traffic' });
-    const steps: PlanStep[] = [
-      deleteColorStep(ctx, config, idle, 'idle-stop'),
-      ...installSteps(ctx, ctx.toVersion),
-      ...restoreStateSteps(ctx, { stateDir: idleState, keepAs: `${idleState}.replaced-${ctx.runId}`, binary: [releaseBinary(ctx.host, 'current')], sourceStateDir: config[live].stateDir }),
-      ...startColorSteps(ctx, config, idle, ctx.toVersion, 'idle'),
-      hostStep(ctx, 'idle-doctor', `openclaw doctor on ${idle}`, 'verify',
-        command(runbookCommand(ctx.config, 'doctor', {}, [releaseBinary(ctx.host, ctx.toVersion)]), { OPENCLAW_STATE_DIR: idleState }), { safeToRepeat: true }),
-      ...traffic.steps,
-      ...switchLinkSteps(ctx, ctx.toVersion),
-      hostStep(ctx, 'old-stop', `Stop ${live} (${config[live].app}); its state dir ${config[live].stateDir} is kept`, 'switch',
-        command(['pm2', 'stop', config[live].app], liveEnv), { safeToRepeat: true }),
-      hostStep(ctx, 'old-changes', `Files ${live} changed after the backup (not in ${idle}: reconcile by hand)`, 'probe',
-        command(['find', config[live].stateDir, '-type', 'f', '-newer', ctx.backupFile]), { safeToRepeat: true }),
-    ];
-    return { steps, gates: traffic.gates, warnings: warnings(ctx) };
-  },
+  upgrade: upgradeSteps,
 
   rollback(ctx, config, mode): HostSteps {
     // After the upgrade the new version is live; the color to go back to is the other one.
     const now = liveColor(ctx);
     const back = otherColor(now);
     const backState = config[back].stateDir;
+    const nowBinary = [releaseBinary(ctx.host, 'current')];
+    const backBinary = [releaseBinary(ctx.host, ctx.toVersion)];
     const steps: PlanStep[] = [...installSteps(ctx, ctx.toVersion)];
-    const warningsOut = [`${ctx.host.name}: whatever ${now} wrote since the switch is not in ${back} (${backState}); ${config[now].stateDir} is kept`];
+    const kept = mode === 'restore' ? `the restored backup` : `${backState} as ${back} left it at the handoff (never opened by the new version, so no schema to undo)`;
+    const warningsOut = [`${ctx.host.name}: ${back} comes back on ${kept}; whatever ${now} wrote since it took over is not carried back `
+      + `(the last step counts it; ${config[now].stateDir} is kept). ${now}'s channels stop just before ${back} starts, so messages wait at the provider, never two pollers`];
     const restart = mode === 'restore' || ctx.facts.idleColorRunning !== true;
     if (restart) steps.push(deleteColorStep(ctx, config, back, 'back-stop'));
     if (mode === 'restore') {
       steps.push(...restoreStateSteps(ctx, { stateDir: backState, keepAs: `${backState}.rolled-back-${ctx.runId}`, binary: [releaseBinary(ctx.host, ctx.toVersion)] }));
     }
+    const spec = { record: now, binary: nowBinary };
+    steps.push(handoffStep(ctx, config, { ...spec, suffix: 'handoff-channels', title: `Stop ${now}'s channel accounts (messages wait at the provider until ${back} takes them)`, kind: 'install', mode: 'stop-channels', color: now }));
     if (restart) {
       steps.push(...startColorSteps(ctx, config, back, ctx.toVersion, 'back'));
     } else {
       steps.push(readyStep(ctx, colorBase(config, back), 'back-ready', `Check ${back} is ready (/readyz on port ${config[back].port})`));
     }
+    const readyMs = ctx.config.runbook.timeouts.readySeconds * 1000;
+    steps.push(handoffStep(ctx, config, { ...spec, binary: backBinary, suffix: 'handoff-channels-up', title: `${back}'s channel accounts are connected (channels status --probe)`, kind: 'verify', mode: 'check-channels', color: back, extra: { waitMs: readyMs }, timeoutMs: readyMs + 60_000 }));
     // The rollback plan's own `rollback` gate covers the switch back.
     const traffic = trafficSteps(ctx, config, back, ctx.toVersion);
     steps.push(
       ...traffic.steps,
       ...switchLinkSteps(ctx, ctx.toVersion),
       hostStep(ctx, 'new-stop', `Stop ${now} (${config[now].app}); its state dir is kept`, 'switch', command(['pm2', 'stop', config[now].app], pm2Env(config.pm2Home)), { safeToRepeat: true }),
+      handoffStep(ctx, config, { ...spec, suffix: 'handoff-left', title: `What ${now} wrote since it took over (not carried back to ${back})`, kind: 'probe', mode: 'left-behind', color: now,
+        extra: { stateDir: config[now].stateDir, sinceDir: trimSlash(ctx.host.backupDir), sinceSuffix: `-${back}.json` } }),
     );
-    return { steps, gates: traffic.gates, warnings: warningsOut };
+    const onFailure = [deleteColorStep(ctx, config, back, 'undo-back'), handoffStep(ctx, config, { ...spec, suffix: 'undo-resume', title: `Traffic stayed on ${now}: start its channel accounts again`, kind: 'restore', mode: 'resume', color: now })];
+    return { steps, gates: traffic.gates, warnings: warningsOut, onFailure };
   },
 
   endpointAfter(ctx, config, changed): Endpoint {

@@ -1,4 +1,5 @@
 /** Fleet configs and facts for plan tests, built through the real config schema (all defaults applied). */
+import { HANDOFF_JS } from '../../../src/runbook/handoff.js';
 import { configSchema, type ClawopsConfig } from '../../../src/config/schema.js';
 import type { HostFacts, PlanFacts } from '../../../src/runbook/types.js';
 import { displayCommand } from '../../../src/runbook/render.js';
@@ -81,7 +82,13 @@ export const CHANGELOG_2026_9_2 = `## 2026.9.2
 export function commandLines(plan: { steps: readonly import('../../../src/runbook/types.js').PlanStep[] }, hostName?: string): string[] {
   return plan.steps
     .filter((step) => hostName === undefined || step.host === hostName)
-    .flatMap((step) => step.action.type === 'command' ? [`${step.id}: ${displayCommand(step.action.argv, step.action.env)}`] : []);
+    .flatMap((step) => step.action.type === 'command' ? [`${step.id}: ${commandLine(step.action.argv, step.action.env)}`] : []);
+}
+
+/** A command line, with the blue-green handoff's host script shown as `handoff <mode> on <state dir>:<port>`. */
+function commandLine(argv: readonly string[], env: Readonly<Record<string, string>> = {}): string {
+  if (argv[0] === 'node' && argv[2] === HANDOFF_JS) return `handoff ${argv[3]} on ${env.OPENCLAW_STATE_DIR}:${env.OPENCLAW_GATEWAY_PORT}`;
+  return displayCommand(argv, env);
 }
 
 /** `<step id>` of every step in order. */

@@ -122,14 +122,21 @@ describe('rollback: blue-green', () => {
     expect(commandLines(result)).toEqual([
       'gw:probe: ~/.clawops/releases/current/bin/openclaw --version',
       'gw:back-stop: pm2 delete openclaw-blue',
+      // Green's channels stop just before blue starts: one poller per account, never two.
+      'gw:handoff-channels: handoff stop-channels on ~/.openclaw-green:19789',
       'gw:back-start: OPENCLAW_STATE_DIR=~/.openclaw pm2 start ~/.clawops/releases/2026.9.5/bin/openclaw --name openclaw-blue --interpreter none -- gateway run --port 18789 --bind loopback',
+      'gw:handoff-channels-up: handoff check-channels on ~/.openclaw:18789',
       'gw:nginx-test: nginx -t',
       'gw:nginx-reload: nginx -s reload',
       'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
       'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
       'gw:new-stop: pm2 stop openclaw-green',
+      'gw:handoff-left: handoff left-behind on ~/.openclaw-green:19789',
       'gw:health-doctor: ~/.clawops/releases/current/bin/openclaw doctor --non-interactive',
     ]);
+    // What it costs is in the plan, and the last step counts it.
+    expect(result.warnings.join('\n')).toContain("blue comes back on ~/.openclaw as blue left it at the handoff (never opened by the new version, so no schema to undo); whatever green wrote since it took over is not carried back");
+    expect(result.onFailure?.map((step) => step.id)).toEqual(['gw:undo-back', 'gw:undo-resume']);
     const traffic = result.steps.find((step) => step.id === 'gw:traffic');
     expect(traffic?.action).toMatchObject({ type: 'write-file', content: expect.stringContaining('server 127.0.0.1:18789;') });
     // One approval: the rollback gate; no second traffic gate, and no restore for a schema change.

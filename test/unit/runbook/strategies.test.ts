@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/runbook/plan.js';
 import type { Command } from '../../../src/commands/types.js';
-import type { HostFacts } from '../../../src/runbook/types.js';
+import type { HostFacts, PlanStep } from '../../../src/runbook/types.js';
+import { HANDOFF_JS } from '../../../src/runbook/handoff.js';
+import { displayCommand } from '../../../src/runbook/render.js';
 import { commandLines, fleet, host, planFacts, stepIds } from './fixtures.js';
 
 const UPGRADE: Command = { kind: 'upgrade', version: '2026.9.6', dryRun: false, skipStaging: false };
@@ -73,26 +75,46 @@ describe('systemd', () => {
 
 describe('blue-green', () => {
   const strategy = { kind: 'blue-green', publicUrl: 'https://openclaw.example.com', pm2Home: '~/.pm2-oc' };
+  const H = '~/.clawops/backups/handoff-u42.tar.gz';
+  /** `<id>: handoff <mode> [<color's state dir>:<port>]` for the handoff host script, else the command line. */
+  function lines(plan: { steps: readonly PlanStep[] }): string[] {
+    return plan.steps.map((step) => {
+      if (step.action.type !== 'command') return `${step.id}: (${step.action.type})`;
+      const { argv, env } = step.action;
+      if (argv[0] === 'node' && argv[2] === HANDOFF_JS) return `${step.id}: handoff ${argv[3]} on ${env?.OPENCLAW_STATE_DIR}:${env?.OPENCLAW_GATEWAY_PORT}`;
+      return `${step.id}: ${displayCommand(argv, env)}`;
+    });
+  }
 
-  it('brings green up on a restored copy, gates the traffic switch, keeps blue', () => {
+  it('hands over behind the gate: channels stop, writes freeze, final snapshot into green without leases, green starts, traffic moves while frozen', () => {
     const plan = single(strategy);
-    expect(commandLines(plan)).toEqual([
+    expect(lines(plan).filter((line) => line.startsWith('gw:') && !line.startsWith('gw:health'))).toEqual([
       ...BACKUP_LINES,
       'gw:idle-stop: PM2_HOME=~/.pm2-oc pm2 delete openclaw-green',
       INSTALL_SWITCH[0],
+      'gw:handoff-channels: handoff stop-channels on ~/.openclaw:18789',
+      'gw:handoff-freeze: handoff freeze on ~/.openclaw:18789',
+      `gw:handoff-snapshot: ~/.clawops/releases/current/bin/openclaw backup create --output ${H} --verify --json`,
       'gw:restore: mkdir -p ~/.openclaw-green.restore-u42',
-      `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw-green.restore-u42.cli-state ~/.clawops/releases/current/bin/openclaw backup restore ${B} --target ~/.openclaw-green.restore-u42`,
+      `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw-green.restore-u42.cli-state ~/.clawops/releases/current/bin/openclaw backup restore ${H} --target ~/.openclaw-green.restore-u42`,
       'gw:state-ensure: mkdir -p ~/.openclaw-green',
       'gw:state-aside: mv -T ~/.openclaw-green ~/.openclaw-green.replaced-u42',
       "gw:state-swap: find ~/.openclaw-green.restore-u42 -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw-green ';'",
       'gw:state-check: test -d ~/.openclaw-green',
+      'gw:handoff-leases: handoff clear-leases on ~/.openclaw-green:19789',
       'gw:idle-start: PM2_HOME=~/.pm2-oc OPENCLAW_STATE_DIR=~/.openclaw-green pm2 start ~/.clawops/releases/2026.9.6/bin/openclaw --name openclaw-green --interpreter none -- gateway run --port 19789 --bind loopback',
-      'gw:idle-doctor: OPENCLAW_STATE_DIR=~/.openclaw-green ~/.clawops/releases/2026.9.6/bin/openclaw doctor --non-interactive',
+      'gw:idle-ready: (http-check)',
+      'gw:handoff-channels-up: handoff check-channels on ~/.openclaw-green:19789',
+      'gw:handoff-held: handoff freeze-held on ~/.openclaw:18789',
+      'gw:traffic: (write-file)',
       'gw:nginx-test: nginx -t',
       'gw:nginx-reload: nginx -s reload',
-      INSTALL_SWITCH[1], INSTALL_SWITCH[2],
+      'gw:handoff-switched: handoff switched on ~/.openclaw:18789',
+      'gw:public-check: (http-check)',
       'gw:old-stop: PM2_HOME=~/.pm2-oc pm2 stop openclaw-blue',
-      `gw:old-changes: find ~/.openclaw -type f -newer ${B}`,
+      INSTALL_SWITCH[1], INSTALL_SWITCH[2],
+      'gw:idle-doctor: OPENCLAW_STATE_DIR=~/.openclaw-green ~/.clawops/releases/2026.9.6/bin/openclaw doctor --non-interactive',
+      'gw:handoff-left: handoff left-behind on ~/.openclaw:18789',
     ]);
     const byId = new Map(plan.steps.map((step) => [step.id, step]));
     expect(byId.get('gw:idle-stop')?.action).toMatchObject({ okExitCodes: [0, 1] });
@@ -103,14 +125,24 @@ describe('blue-green', () => {
       content: '# Written by clawops: traffic goes to green (openclaw 2026.9.6).\nupstream openclaw_backend {\n    server 127.0.0.1:19789;\n}\n',
     });
     expect(byId.get('gw:public-check')?.action).toMatchObject({ url: 'https://openclaw.example.com/readyz', viaHost: false });
-    expect(plan.gates).toEqual([{ id: 'gw:switch-traffic', title: 'Switch gw traffic from blue to green (openclaw 2026.9.6)', reason: 'switch-traffic', beforeStep: 'gw:traffic' }]);
-    expect(byId.get('gw:traffic')?.after).toEqual(['gw:switch-traffic']);
-    // The gate stands after green is ready and checked, before anything touches nginx.
-    const ids = stepIds(plan);
-    expect(ids.indexOf('gw:idle-doctor')).toBeLessThan(ids.indexOf('gw:traffic'));
-    // Green's start is preparation: the first step that changes what serves (and marks traffic as
-    // moved for cancel, expiry and window checks) is the upstream rewrite behind the gate.
+    // Approval comes before the freeze, never inside it: nobody's reaction time is write downtime.
+    expect(plan.gates).toEqual([{ id: 'gw:switch-traffic', title: 'Hand gw over from blue to green (openclaw 2026.9.6): blue\'s channels stop and its writes freeze until green serves', reason: 'switch-traffic', beforeStep: 'gw:handoff-channels' }]);
+    // The handoff file and the profile's gatewayCall / channelsStatus argv reach the host script.
+    const freeze = byId.get('gw:handoff-freeze')?.action;
+    expect(freeze).toMatchObject({ type: 'command', env: { OPENCLAW_STATE_DIR: '~/.openclaw', OPENCLAW_GATEWAY_PORT: '18789' } });
+    const argv = freeze?.type === 'command' ? freeze.argv : [];
+    expect(argv[4]).toBe('~/.clawops/backups/handoff-u42-blue.json');
+    expect(JSON.parse(argv[5] ?? '{}')).toMatchObject({
+      call: ['~/.clawops/releases/current/bin/openclaw', 'gateway', 'call', '{method}', '--params', '{params}', '--json'],
+      status: ['~/.clawops/releases/current/bin/openclaw', 'channels', 'status', '--probe', '--json'],
+      requestId: 'clawops-u42-gw',
+    });
+    // Preparation is not a traffic move: the first switch step is the upstream rewrite.
     expect(plan.steps.find((step) => step.kind === 'switch')?.id).toBe('gw:traffic');
+    expect(byId.get('gw:handoff-switched')?.report).toBe(true);
+    // A failure before traffic moves removes green and resumes blue.
+    expect(plan.onFailure?.map((step) => step.id)).toEqual(['gw:undo-idle', 'gw:undo-resume']);
+    expect(plan.onFailure?.[1]?.title).toBe('Traffic stayed on blue: resume its writes and channel accounts');
     expect(byId.get('gw:health-ready')?.action).toMatchObject({ url: 'http://127.0.0.1:19789/readyz' });
     expect(byId.get('gw:idle-start')?.verify).toEqual({ argv: ['pm2', 'describe', 'openclaw-green'], env: { PM2_HOME: '~/.pm2-oc' } });
     expect(plan.expectedDowntime).toMatch(/^none/);
@@ -119,21 +151,22 @@ describe('blue-green', () => {
 
   it('goes the other way when green is live, and stages the upstream file through sudo when asked', () => {
     const plan = single({ ...strategy, nginx: { sudo: true } }, {}, { liveColor: 'green' });
-    const lines = commandLines(plan);
-    expect(lines).toContain('gw:idle-start: PM2_HOME=~/.pm2-oc OPENCLAW_STATE_DIR=~/.openclaw pm2 start ~/.clawops/releases/2026.9.6/bin/openclaw --name openclaw-blue --interpreter none -- gateway run --port 18789 --bind loopback');
-    expect(lines).toContain('gw:state-aside: mv -T ~/.openclaw ~/.openclaw.replaced-u42');
-    expect(lines).toContain('gw:traffic: sudo -n install -m 0644 ~/.clawops/backups/nginx-upstream-u42-blue.conf /etc/nginx/conf.d/openclaw-upstream.conf');
-    expect(lines).toContain('gw:nginx-test: sudo -n nginx -t');
-    expect(lines).toContain('gw:nginx-reload: sudo -n nginx -s reload');
-    expect(lines).toContain('gw:old-stop: PM2_HOME=~/.pm2-oc pm2 stop openclaw-green');
-    expect(lines[1]).toBe(`gw:backup: OPENCLAW_STATE_DIR=~/.openclaw-green ~/.clawops/releases/current/bin/openclaw backup create --output ${B} --verify --json`);
-    expect(plan.gates[0]?.beforeStep).toBe('gw:traffic-stage');
+    const all = lines(plan);
+    expect(all).toContain('gw:idle-start: PM2_HOME=~/.pm2-oc OPENCLAW_STATE_DIR=~/.openclaw pm2 start ~/.clawops/releases/2026.9.6/bin/openclaw --name openclaw-blue --interpreter none -- gateway run --port 18789 --bind loopback');
+    expect(all).toContain('gw:state-aside: mv -T ~/.openclaw ~/.openclaw.replaced-u42');
+    expect(all).toContain('gw:handoff-freeze: handoff freeze on ~/.openclaw-green:19789');
+    expect(all).toContain('gw:traffic: sudo -n install -m 0644 ~/.clawops/backups/nginx-upstream-u42-blue.conf /etc/nginx/conf.d/openclaw-upstream.conf');
+    expect(all).toContain('gw:nginx-test: sudo -n nginx -t');
+    expect(all).toContain('gw:nginx-reload: sudo -n nginx -s reload');
+    expect(all).toContain('gw:old-stop: PM2_HOME=~/.pm2-oc pm2 stop openclaw-green');
+    expect(all[1]).toBe(`gw:backup: OPENCLAW_STATE_DIR=~/.openclaw-green ~/.clawops/releases/current/bin/openclaw backup create --output ${B} --verify --json`);
+    expect(plan.gates[0]?.beforeStep).toBe('gw:handoff-channels');
   });
 
-  it('warns when the host env would give both colors one state dir or config', () => {
-    expect(single(strategy).warnings).toEqual([]);
+  it('says what the handoff does, and warns when the host env would give both colors one state dir or config', () => {
+    expect(single(strategy).warnings).toEqual([expect.stringMatching(/^gw: the handoff freezes blue's writes from its final snapshot until traffic moves to green .*If green fails before traffic moves, it is removed and blue resumes$/)]);
     const plan = single(strategy, { env: { OPENCLAW_CONFIG_PATH: '/etc/openclaw/openclaw.json5' } });
-    expect(plan.warnings).toEqual(['gw: the host env sets OPENCLAW_CONFIG_PATH, which both colors would share']);
+    expect(plan.warnings[0]).toBe('gw: the host env sets OPENCLAW_CONFIG_PATH, which both colors would share');
   });
 });
 
