@@ -4,7 +4,7 @@ import type { Command } from '../../../src/commands/types.js';
 import type { HostFacts, PlanStep } from '../../../src/runbook/types.js';
 import { HANDOFF_JS } from '../../../src/runbook/handoff.js';
 import { displayCommand } from '../../../src/runbook/render.js';
-import { commandLines, fleet, host, planFacts, stepIds } from './fixtures.js';
+import { commandLines, fleet, host, planFacts } from './fixtures.js';
 
 const UPGRADE: Command = { kind: 'upgrade', version: '2026.9.6', dryRun: false, skipStaging: false };
 const B = '~/.clawops/backups/openclaw-pre-upgrade-u42-gw.tar.gz';
