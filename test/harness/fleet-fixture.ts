@@ -6,7 +6,7 @@
  * and the real engine with the real planner (facts over SSH + buildPlan).
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from '../../src/commands/types.js';
 import { lastUpgradeFromHistory, createPlanner } from '../../src/bot/planner.js';
@@ -57,6 +57,12 @@ export interface UpgradeFleetOptions {
   install?: 'releases' | 'global';
   /** Extra env of the gateway's PM2 app (pm2 strategy). */
   gatewayEnv?: Record<string, string>;
+  /**
+   * The initial gateway's `openclaw.json` (its state dir, /root/.openclaw), written before it
+   * starts; called once per host after the hosts are up (e.g. to point a channel at a fake
+   * listening on `host.gatewayAddress`). Default: none, the gateway writes its own.
+   */
+  gatewayConfig?: (host: TestHost) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 export interface UpgradeFleet {
@@ -95,6 +101,11 @@ function strategyFor(options: UpgradeFleetOptions, host: TestHost): StrategyInpu
 async function prepareHost(shell: RemoteShell, host: TestHost, options: UpgradeFleetOptions): Promise<HostNginx | undefined> {
   const version = options.initialVersion;
   const prefix = `${RELEASES_DIR}/${version}`;
+  if (options.gatewayConfig) {
+    const stateDir = join(host.homeDir, '.openclaw');
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(stateDir, 'openclaw.json'), `${JSON.stringify(await options.gatewayConfig(host), null, 2)}\n`, { mode: 0o600 });
+  }
   if (options.install === 'global' && options.strategy === 'pm2') {
     await installDouble(shell, host, version);
     const env = { OPENCLAW_DOUBLE_STARTUP_MS: String(options.startupMs ?? 150), ...options.gatewayEnv };
