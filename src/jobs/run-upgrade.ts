@@ -127,7 +127,8 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
       try {
         const result = await executeStep(step, { host: findHost(config, step.environment, host), shell: deps.shell, signal: new AbortController().signal, now: services.now, onHealth: () => undefined });
         allOk &&= result.ok;
-        const said = lastOutputLine(result.ok ? result.excerpt : `${result.error}\n${result.excerpt}`);
+        // A failure says why; a success only what a reporting step measured (not PM2's table footer).
+        const said = result.ok ? (step.report === true ? lastOutputLine(result.excerpt) : '') : lastOutputLine(`${result.error}\n${result.excerpt}`);
         lines.push(`${result.ok ? '✅' : '❌'} ${step.title}${said === '' ? '' : `: ${said}`}`);
       } catch (error) {
         allOk = false;
@@ -268,7 +269,8 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
 }
 
 function lastOutputLine(text: string | undefined): string {
-  const lines = (text ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  // eslint-disable-next-line no-control-regex -- terminal colours from PM2 and OpenClaw
+  const lines = (text ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
   const last = lines.at(-1) ?? '';
   return last.length > 240 ? `${last.slice(0, 239)}…` : last;
 }
