@@ -64,8 +64,9 @@ function main() {
     const known = new Set((h.accounts || []).map((x) => x.channel + "/" + x.accountId));
     h.accounts = (h.accounts || []).concat(live.filter((x) => x.running && !known.has(x.channel + "/" + x.accountId)).map((x) => ({ channel: x.channel, accountId: x.accountId })));
     save(h);
-    for (const x of h.accounts) call("channels.stop", { channel: x.channel, accountId: x.accountId });
-    const still = (accounts() || []).filter((x) => x.running && h.accounts.some((y) => y.channel === x.channel && y.accountId === x.accountId));
+    // channels.stop answers from the account's runtime snapshot after stopping: no second status call
+    // (each CLI call costs 1.5 s or more of start-up, and every second here is a second nobody polls).
+    const still = h.accounts.filter((x) => call("channels.stop", { channel: x.channel, accountId: x.accountId }).stopped !== true);
     if (still.length > 0) { console.error("still running after channels.stop: " + names(still)); return 1; }
     h.channelsStoppedAt = h.channelsStoppedAt || now; save(h);
     console.log(h.accounts.length === 0 ? "no channel account runs here" : "stopped " + h.accounts.length + " channel account(s): " + names(h.accounts));

@@ -97,15 +97,22 @@ beforeAll(async () => {
   engine = await startRealEngine(config, real.shell);
 }, 600_000);
 
+/** Waits for `promise` at most `ms` (a stuck clean-up step must not keep the others from running). */
+async function within(ms: number, promise: Promise<unknown> | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise?.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
+
 afterAll(async () => {
-  await engine?.close();
   telegram?.stopFeed();
-  if (op) await pm2Kill(real.shell, op.target).catch(() => undefined);
-  await telegram?.stop().catch(() => undefined);
-  await nginx?.stop().catch(() => undefined);
-  await redis?.stop();
+  await within(30_000, engine?.close());
+  if (op) await within(30_000, pm2Kill(real.shell, op.target));
+  await within(10_000, telegram?.stop());
+  await within(10_000, nginx?.stop());
+  await within(20_000, redis?.stop());
   await real?.stop();
-}, 120_000);
+}, 180_000);
 
 interface Traffic {
   ok: number;

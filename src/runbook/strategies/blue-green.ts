@@ -224,5 +224,7 @@ export const blueGreenStrategy: StrategyPlanner<'blue-green'> = {
     };
   },
 
-  expectedDowntime: () => 'none: traffic moves with an nginx reload (keep-alive clients may see one reset and retry)',
+  expectedDowntime: (_ctx, _config, plan) => plan === 'upgrade'
+    ? 'none: traffic moves with an nginx reload (keep-alive clients may see one reset and retry); writes freeze during the handoff (the new color\'s start and migration) and channel messages wait at the provider meanwhile'
+    : 'none: traffic moves with an nginx reload (keep-alive clients may see one reset and retry); channel messages wait at the provider while the old color starts',
 };
