@@ -22,7 +22,7 @@ type BlueGreenConfig = Extract<StrategyConfig, { kind: 'blue-green' }>;
 type Color = 'blue' | 'green';
 
 /** Modes of the host script; each is safe to repeat (it re-reads the handoff file first). */
-export type HandoffMode = 'stop-channels' | 'freeze' | 'clear-leases' | 'check-channels' | 'freeze-held' | 'switched' | 'resume' | 'left-behind';
+export type HandoffMode = 'stop-channels' | 'freeze' | 'clear-leases' | 'check-channels' | 'freeze-held' | 'switched' | 'resume' | 'left-behind' | 'channels-connected';
 
 export const HANDOFF_JS = String.raw`const cp = require("child_process");
 const fs = require("fs");
@@ -52,7 +52,7 @@ function accounts() {
   const s = parse(r.stdout);
   if (s.status === "starting") return null;
   const out = [];
-  for (const [channel, list] of Object.entries(s.channelAccounts || {})) for (const x of list || []) out.push({ channel, accountId: x.accountId, running: x.running === true, connected: x.connected !== false, lifecycle: x.lifecycle, lastError: x.lastError || null, probeOk: x.probe ? x.probe.ok !== false : true });
+  for (const [channel, list] of Object.entries(s.channelAccounts || {})) for (const x of list || []) out.push({ channel, accountId: x.accountId, wanted: x.enabled !== false && x.configured !== false, running: x.running === true, connected: x.connected !== false, lifecycle: x.lifecycle, lastError: x.lastError || null, probeOk: x.probe ? x.probe.ok !== false : true });
   return out;
 }
 const names = (list) => list.map((x) => x.channel + "/" + x.accountId).join(", ");
@@ -121,6 +121,20 @@ function main() {
         missing = want.filter((w) => !list.some((x) => x.channel === w.channel && x.accountId === w.accountId && x.running && x.connected && x.probeOk));
         if (missing.length === 0) { h.channelsUpAt = h.channelsUpAt || Date.now(); save(h); console.log("channels up here: " + names(want)); return 0; }
         if (Date.now() > deadline) { console.error("not connected: " + missing.map((m) => { const x = list.find((y) => y.channel === m.channel && y.accountId === m.accountId); return m.channel + "/" + m.accountId + " (" + (x ? (x.lifecycle || "stopped") + (x.lastError ? ": " + x.lastError : "") : "not listed") + ")"; }).join(", ")); return 1; }
+      } else if (Date.now() > deadline) { console.error("the gateway is still starting"); return 1; }
+      sleep(1000);
+    }
+  }
+  if (mode === "channels-connected") {
+    // The guide's "verify all channels have reconnected": every enabled, configured account.
+    const deadline = now + a.waitMs;
+    for (;;) {
+      const list = accounts();
+      if (list !== null) {
+        const want = list.filter((x) => x.wanted);
+        const down = want.filter((x) => !(x.running && x.connected && x.probeOk));
+        if (down.length === 0) { console.log(want.length === 0 ? "no channel account configured" : "connected: " + names(want)); return 0; }
+        if (Date.now() > deadline) { console.error("not connected: " + down.map((x) => x.channel + "/" + x.accountId + " (" + (x.lifecycle || "stopped") + (x.lastError ? ": " + x.lastError : "") + ")").join(", ")); return 1; }
       } else if (Date.now() > deadline) { console.error("the gateway is still starting"); return 1; }
       sleep(1000);
     }
@@ -206,6 +220,24 @@ export function handoffStep(ctx: HostContext, config: BlueGreenConfig, spec: Han
   const step = hostStep(ctx, spec.suffix, spec.title, spec.kind,
     command(['node', '-e', HANDOFF_JS, spec.mode, handoffFile(ctx, spec.record), JSON.stringify(args)], colorEnv(config, spec.color)),
     { safeToRepeat: true, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) });
+  step.report = true;
+  return step;
+}
+
+/**
+ * "Channels: every configured account connected" on a gateway (`channels status --probe`), shown
+ * in the checklist with the account names: the guide's "verify all channels have reconnected".
+ */
+export function channelsConnectedStep(ctx: HostContext, binary: readonly string[], stateDir: string, port: number, suffix: string): PlanStep {
+  const waitMs = ctx.config.runbook.timeouts.readySeconds * 1000;
+  const args = {
+    call: runbookCommand(ctx.config, 'gatewayCall', { method: '{method}', params: '{params}' }, binary),
+    status: runbookCommand(ctx.config, 'channelsStatus', {}, binary),
+    waitMs,
+  };
+  const step = hostStep(ctx, suffix, 'Health: channels connected (channels status --probe)', 'verify',
+    command(['node', '-e', HANDOFF_JS, 'channels-connected', '-', JSON.stringify(args)], { OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port) }),
+    { safeToRepeat: true, timeoutMs: waitMs + 60_000 });
   step.report = true;
   return step;
 }

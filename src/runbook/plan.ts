@@ -28,6 +28,7 @@ import { batches, factsFor, runningVersions, selectEnvironment, selectHosts, sta
 import { backupSteps, doctorStep, liveStep, probeVersionStep, readyStep, versionCheckStep } from './steps.js';
 import { compareVersions, fleetUpdateType, isVersion, parseVersion } from './version.js';
 import { validateRunbookCommands } from './template.js';
+import { channelsConnectedStep } from './handoff.js';
 
 type UpgradeCommand = Extract<Command, { kind: 'upgrade' }>;
 
@@ -75,6 +76,10 @@ export function healthSteps(ctx: HostContext, strategy: BoundStrategy, changed: 
     readyStep(ctx, endpoint.base, 'health-ready', 'Health: ready (/readyz)'),
     versionCheckStep(ctx, probe.argv, ctx.toVersion, 'health-version', probe.env),
   ];
+  const port = Number(new URL(endpoint.base).port);
+  if (SIDE_BY_SIDE.has(strategy.kind) && endpoint.binary !== null && Number.isInteger(port) && port > 0) {
+    steps.push(channelsConnectedStep(ctx, endpoint.binary, endpoint.stateDir, port, 'health-channels'));
+  }
   if (withDoctor && endpoint.binary !== null) steps.push(doctorStep(ctx, endpoint.binary, endpoint.stateDir, 'health-doctor'));
   return steps;
 }
