@@ -11,6 +11,10 @@
  * (c) the baseline: `pm2 restart` of the double in fork mode.
  *
  *   npm run bench:downtime -- [--rate 100] [--min 3400] [--only a,b,c]
+ *
+ * `--real` runs bench/downtime-real.ts instead: the real `openclaw` package 2026.9.5 -> 2026.9.6
+ * (the schema change), clawops's blue-green handoff next to a `pm2 restart` by hand, under HTTP
+ * load and Telegram traffic. With `--real --only a,b,c` the double scenarios run first, then it.
  */
 import { parseArgs } from 'node:util';
 import type { RemoteShell } from '../src/remote/types.js';
@@ -23,10 +27,11 @@ import { describeStream, type StreamResult, type StreamSpec } from './lib/load.j
 import { startRemoteLoad } from './lib/load-child.js';
 import { BACKUPS, benchConfig, FROM, installReleases, linkCurrent, must, RELEASES, seconds, STATE, startPm2Gateway, startStack, TO, type Stack } from './lib/stack.js';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '100' }, min: { type: 'string', default: '3400' }, only: { type: 'string', default: 'a,b,c' } } });
+const { values } = parseArgs({ options: { rate: { type: 'string', default: '100' }, min: { type: 'string', default: '3400' }, only: { type: 'string' }, real: { type: 'boolean', default: false } } });
 const rate = Math.min(1000, Number(values.rate));
 const minPerStream = Math.min(20_000, Number(values.min));
-const only = new Set(values.only.split(','));
+// Without --real the double scenarios a,b,c run by default; with it, only those named by --only.
+const only = new Set((values.only ?? (values.real ? '' : 'a,b,c')).split(',').filter((key) => key !== ''));
 const STREAMS: StreamSpec[] = [{ mode: 'new-connection', rate }, { mode: 'keep-alive', rate }, { mode: 'keep-alive+retry', rate }];
 // Bound on a scenario: the minimum at the rate, plus room for the action itself.
 const MAX_MS = Math.ceil((minPerStream / rate) * 1000) + 120_000;
@@ -150,6 +155,14 @@ function report(scenario: Scenario, measured: Awaited<ReturnType<typeof measure>
 }
 
 async function main(): Promise<void> {
+  if (only.size > 0) await runDoubles();
+  if (values.real) {
+    const { runRealDowntime } = await import('./downtime-real.js');
+    await runRealDowntime();
+  }
+}
+
+async function runDoubles(): Promise<void> {
   const stack = await startStack(3);
   try {
     const [a, b, c] = stack.fleet.hosts as [TestHost, TestHost, TestHost];
