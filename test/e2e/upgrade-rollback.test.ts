@@ -41,7 +41,7 @@ test('a never-ready version proposes rollback; the approved rollback restores th
   const stepIds = rollback.plan.steps.map((step) => step.id);
   expect(stepIds).toContain('host-a:restore-extract');
   // host-b has no backup of this upgrade and never left 1.2.0: only probed and verified.
-  expect(stepIds.filter((id) => id.startsWith('host-b:'))).toEqual(['host-b:probe', 'host-b:health-live', 'host-b:health-ready', 'host-b:health-version', 'host-b:health-doctor']);
+  expect(stepIds.filter((id) => id.startsWith('host-b:'))).toEqual(['host-b:probe', 'host-b:health-live', 'host-b:health-ready', 'host-b:health-version', 'host-b:health-channels', 'host-b:health-doctor']);
   const rlog = f.record(rollback.upgradeId);
   expect(await rlog.waitFor((event) => event.type === 'gate-waiting', 30_000)).toMatchObject({ gateId: 'rollback' });
   // Nothing ran before the approval.

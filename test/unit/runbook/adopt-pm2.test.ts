@@ -56,11 +56,12 @@ describe('an app that runs openclaw from the global npm prefix', () => {
       `host-a:adopt-start: PM2_HOME=~/.pm2 pm2 start ${FILE}`,
       `host-a:adopt-check: ${node(PM2_CHECK_SCRIPT_JS, 'openclaw', LINK, '0')}`,
       'host-a:pm2-save: PM2_HOME=~/.pm2 pm2 save',
+      'host-a:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
     expect(stepIds(p)).not.toContain('host-a:reload');
     // The one restart: nothing else stops or reloads the gateway.
     expect(p.steps.filter((step) => step.kind === 'switch').map((step) => step.id)).toEqual(['host-a:switch', 'host-a:adopt-delete', 'host-a:adopt-start']);
-    expect(stepIds(p).slice(-8)).toEqual(['host-a:adopt-check', 'host-a:pm2-save', 'host-a:ready', 'host-a:health-live', 'host-a:health-ready', 'host-a:health-version', 'watch', 'record']);
+    expect(stepIds(p).slice(-9)).toEqual(['host-a:adopt-check', 'host-a:pm2-save', 'host-a:ready', 'host-a:health-live', 'host-a:health-ready', 'host-a:health-version', 'host-a:health-channels', 'watch', 'record']);
   });
 
   it('says what changes in PM2 before anything runs, naming env variables but never their values', () => {
@@ -70,10 +71,14 @@ describe('an app that runs openclaw from the global npm prefix', () => {
       + `re-created from ${FILE} by pm2 delete + pm2 start in the upgrade's one restart; pm2 save. 2026.9.5 is installed under ~/.clawops/releases too, so a rollback is a switch back`);
     expect(p.warnings.join('\n')).not.toContain('is not installed under');
     expect(p.warnings.join('\n')).not.toContain('`pm2 reload`');
-    // Env values are generated on the host: the plan carries no env beyond PM2_HOME.
+    // Env values are generated on the host: the plan carries no env beyond PM2_HOME (and the state dir; the
+    // channels check also gets the gateway port from the config, never from the app's env).
     for (const step of p.steps) {
-      if (step.action.type === 'command') expect(Object.keys(step.action.env ?? {}).filter((name) => name !== 'PM2_HOME' && name !== 'OPENCLAW_STATE_DIR')).toEqual([]);
+      const allowed = (name: string) => name === 'PM2_HOME' || name === 'OPENCLAW_STATE_DIR' || (step.id === 'host-a:health-channels' && name === 'OPENCLAW_GATEWAY_PORT');
+      if (step.action.type === 'command') expect(Object.keys(step.action.env ?? {}).filter((name) => !allowed(name))).toEqual([]);
     }
+    const channels = p.steps.find((step) => step.id === 'host-a:health-channels');
+    expect(channels?.action.type === 'command' ? channels.action.env : undefined).toEqual({ OPENCLAW_STATE_DIR: '~/.openclaw', OPENCLAW_GATEWAY_PORT: '18789' });
   });
 
   it('marks which adoption steps are safe to repeat; the two that are not are checked by what PM2 runs', () => {

@@ -46,6 +46,7 @@ describe('a unit that runs openclaw from the global npm prefix', () => {
       'gw:adopt-dropin: sudo -n install -D -m 0644 ~/.clawops/releases/systemd-clawops-release.conf /etc/systemd/system/openclaw.service.d/clawops-release.conf',
       'gw:daemon-reload: sudo -n systemctl daemon-reload',
       'gw:restart: sudo -n systemctl restart openclaw.service',
+      'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
     expect(fileSteps(p.steps)).toEqual([{ id: 'gw:adopt-dropin-stage', path: '~/.clawops/releases/systemd-clawops-release.conf', content: DROP_IN }]);
     expect(stepIds(p).indexOf('gw:adopt-dropin-stage')).toBe(stepIds(p).indexOf('gw:adopt-dropin') - 1);
@@ -59,7 +60,7 @@ describe('a unit that runs openclaw from the global npm prefix', () => {
     expect(fileSteps(system.steps)).toEqual([{ id: 'gw:adopt-dropin', path: '/etc/systemd/system/openclaw-gw.service.d/clawops-release.conf', content: DROP_IN }]);
     const user = plan({ kind: 'systemd', user: true }, { systemdExecStart: EXEC });
     expect(fileSteps(user.steps).map((file) => file.path)).toEqual(['~/.config/systemd/user/openclaw.service.d/clawops-release.conf']);
-    expect(commandLines(user, 'gw').slice(-2)).toEqual(['gw:daemon-reload: systemctl --user daemon-reload', 'gw:restart: systemctl --user restart openclaw.service']);
+    expect(commandLines(user, 'gw').slice(-3)).toEqual(['gw:daemon-reload: systemctl --user daemon-reload', 'gw:restart: systemctl --user restart openclaw.service', 'gw:health-channels: handoff channels-connected on ~/.openclaw:18789']);
   });
 
   it('replaces node + the package script, keeping the systemd prefix and the rest of the line as written', () => {

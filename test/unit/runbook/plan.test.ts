@@ -22,6 +22,7 @@ describe('buildPlan: pm2 upgrade', () => {
       'prod-a:link: ln -sfn ~/.clawops/releases/2026.9.6 ~/.clawops/releases/current.tmp',
       'prod-a:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
       'prod-a:reload: PM2_HOME=~/.pm2-openclaw pm2 reload openclaw --update-env',
+      'prod-a:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
   });
 
@@ -37,8 +38,8 @@ describe('buildPlan: pm2 upgrade', () => {
   it('checks ready after the reload, then live + ready + version on every host, then watches and records', () => {
     const ready = plan.steps.find((step) => step.id === 'prod-a:ready');
     expect(ready?.action).toEqual({ type: 'http-check', url: 'http://127.0.0.1:18789/readyz', expect: 'ready', timeoutMs: 60_000, viaHost: true });
-    const tail = stepIds(plan).slice(-8);
-    expect(tail).toEqual(['prod-a:health-live', 'prod-a:health-ready', 'prod-a:health-version', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version', 'watch', 'record']);
+    const tail = stepIds(plan).slice(-10);
+    expect(tail).toEqual(['prod-a:health-live', 'prod-a:health-ready', 'prod-a:health-version', 'prod-a:health-channels', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version', 'prod-b:health-channels', 'watch', 'record']);
     const version = plan.steps.find((step) => step.id === 'prod-b:health-version');
     // The running gateway is asked, not the files: the link changes before the process restarts.
     expect(version?.action).toEqual({
@@ -71,8 +72,22 @@ describe('buildPlan: pm2 upgrade', () => {
   it('does not touch a host that already runs the target', () => {
     const facts = planFacts(config);
     const other = buildPlan(upgrade(), config, { ...facts, hosts: { ...facts.hosts, 'prod-b': { host: 'prod-b', currentVersion: 'OpenClaw 2026.9.6 (ec9c1a1)', installedVersions: ['2026.9.6'] } } });
-    expect(stepIds(other).filter((id) => id.startsWith('prod-b:'))).toEqual(['prod-b:probe', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version']);
+    expect(stepIds(other).filter((id) => id.startsWith('prod-b:'))).toEqual(['prod-b:probe', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version', 'prod-b:health-channels']);
     expect(other.warnings).toContain('prod-b: already runs 2026.9.6; it is only checked');
+  });
+
+  it('asks every host after its version check whether all channels reconnected, reported; not on docker compose', () => {
+    const ids = stepIds(plan);
+    expect(ids.indexOf('prod-a:health-channels')).toBe(ids.indexOf('prod-a:health-version') + 1);
+    const channels = plan.steps.find((step) => step.id === 'prod-a:health-channels');
+    expect(channels?.title).toBe('Health: channels connected (channels status --probe)');
+    expect(channels?.report).toBe(true);
+    expect(channels?.action.type).toBe('command');
+    expect(channels?.action.type === 'command' ? channels.action.env : undefined).toEqual({ OPENCLAW_STATE_DIR: '~/.openclaw', OPENCLAW_GATEWAY_PORT: '18789' });
+    const compose = fleet({ production: { hosts: [host('gw', { kind: 'docker-compose', file: '/srv/openclaw/docker-compose.yml' })] } });
+    const composePlan = buildPlan(upgrade(), compose, planFacts(compose));
+    expect(stepIds(composePlan)).toContain('gw:health-version');
+    expect(stepIds(composePlan).some((id) => id.endsWith(':health-channels'))).toBe(false);
   });
 });
 

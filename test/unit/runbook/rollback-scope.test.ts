@@ -57,7 +57,7 @@ describe('rollback leaves alone what the undone upgrade did not switch', () => {
     const plan = buildRollbackPlan(rollback({ environment: 'production', withStaging: true }), config, facts, record);
     expect(plan.toVersion).toBe('2026.9.5');
     expect(hostsOf(plan)).toEqual(['prod-a', 'prod-b']);
-    expect(stepIds(plan).filter((id) => id.startsWith('prod-b:'))).toEqual(['prod-b:probe', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version', 'prod-b:health-doctor']);
+    expect(stepIds(plan).filter((id) => id.startsWith('prod-b:'))).toEqual(['prod-b:probe', 'prod-b:health-live', 'prod-b:health-ready', 'prod-b:health-version', 'prod-b:health-channels', 'prod-b:health-doctor']);
     expect(plan.warnings).toContain('stage-a runs 2026.9.6, which the upgrade being undone (u42) did not switch: left as it is');
   });
 });

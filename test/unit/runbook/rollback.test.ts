@@ -31,6 +31,7 @@ describe('rollback: switch back to the installed release', () => {
       'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
       'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
       'gw:reload: pm2 reload openclaw --update-env',
+      'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
       'gw:health-doctor: ~/.clawops/releases/current/bin/openclaw doctor --non-interactive',
     ]);
     expect(result.kind).toBe('rollback');
@@ -38,7 +39,7 @@ describe('rollback: switch back to the installed release', () => {
     expect(result.updateType).toBe('downgrade');
     expect(result.gates).toEqual([{ id: 'rollback', title: 'Roll production back to 2026.9.5 (switch back to the installed release)', reason: 'rollback', beforeStep: 'gw:probe' }]);
     expect(result.steps.find((step) => step.id === 'gw:health-version')?.action).toMatchObject({ type: 'version-check', expectVersion: '2026.9.5' });
-    expect(stepIds(result).slice(-5)).toEqual(['gw:health-live', 'gw:health-ready', 'gw:health-version', 'gw:health-doctor', 'record']);
+    expect(stepIds(result).slice(-6)).toEqual(['gw:health-live', 'gw:health-ready', 'gw:health-version', 'gw:health-channels', 'gw:health-doctor', 'record']);
   });
 
   it('installs the old release first when it is gone', () => {
@@ -84,6 +85,7 @@ describe('rollback across a schema change: restore the backup', () => {
     'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
     ...ctl,
     start,
+    'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     'gw:health-doctor: ~/.clawops/releases/current/bin/openclaw doctor --non-interactive',
   ];
 
@@ -132,6 +134,7 @@ describe('rollback: blue-green', () => {
       'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
       'gw:new-stop: pm2 stop openclaw-green',
       'gw:handoff-left: handoff left-behind on ~/.openclaw-green:19789',
+      'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
       'gw:health-doctor: ~/.clawops/releases/current/bin/openclaw doctor --non-interactive',
     ]);
     // What it costs is in the plan, and the last step counts it.
@@ -194,7 +197,7 @@ describe('rollback: a host the failed upgrade never reached', () => {
     const record: RollbackRecord = { ...RECORD, fromVersions: { gw: '2026.9.5', gw2: '2026.9.5' }, schemaChanged: true };
     const result = buildRollbackPlan(rollback(), config, { ...facts, hosts, upgradeId: 'r7' }, record);
     expect(stepIds(result)).toContain('gw:restore-extract');
-    expect(stepIds(result).filter((id) => id.startsWith('gw2:'))).toEqual(['gw2:probe', 'gw2:health-live', 'gw2:health-ready', 'gw2:health-version', 'gw2:health-doctor']);
+    expect(stepIds(result).filter((id) => id.startsWith('gw2:'))).toEqual(['gw2:probe', 'gw2:health-live', 'gw2:health-ready', 'gw2:health-version', 'gw2:health-channels', 'gw2:health-doctor']);
     const forced = buildRollbackPlan(rollback({ fromBackup: 'u42' }), config, { ...facts, hosts, upgradeId: 'r7' }, record);
     expect(stepIds(forced)).toContain('gw2:restore-extract');
   });

@@ -50,6 +50,7 @@ describe('systemd', () => {
       ...BACKUP_LINES, ...INSTALL_SWITCH,
       'gw:daemon-reload: systemctl daemon-reload',
       'gw:restart: systemctl restart openclaw.service',
+      'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
     expect(plan.expectedDowntime).toContain('systemctl restart');
     expect(plan.warnings.join('\n')).toContain('has no ExecReload');
@@ -57,17 +58,19 @@ describe('systemd', () => {
 
   it('reloads a unit with a usable ExecReload, with sudo -n', () => {
     const plan = single({ kind: 'systemd', sudo: true, unit: 'openclaw-gw.service' }, {}, { systemdHasExecReload: true, systemdExecReload: '/bin/kill -HUP $MAINPID' });
-    expect(commandLines(plan).slice(-2)).toEqual([
+    expect(commandLines(plan).slice(-3)).toEqual([
       'gw:daemon-reload: sudo -n systemctl daemon-reload',
       'gw:reload: sudo -n systemctl reload openclaw-gw.service',
+      'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
   });
 
   it('never reloads through a SIGUSR2 ExecReload (it kills OpenClaw): restarts and warns', () => {
     const plan = single({ kind: 'systemd', user: true }, {}, { systemdHasExecReload: true, systemdExecReload: '/bin/kill -SIGUSR2 $MAINPID' });
-    expect(commandLines(plan).slice(-2)).toEqual([
+    expect(commandLines(plan).slice(-3)).toEqual([
       'gw:daemon-reload: systemctl --user daemon-reload',
       'gw:restart: systemctl --user restart openclaw.service',
+      'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
     expect(plan.warnings.join('\n')).toContain('SIGUSR2');
   });
