@@ -77,7 +77,7 @@ test('say runs an upgrade through the queue, a second say approves its gates, an
   expect(upgrade.code, upgrade.stderr).toBe(0);
   expect(upgrade.stdout).toContain('Upgrade succeeded');
   expect(upgrade.stdout).toMatch(/Approved: Skip staging/);
-  expect(upgrade.stdout).toMatch(/Approved: Switch prod-1 traffic from blue to green/);
+  expect(upgrade.stdout).toMatch(/Approved: Hand prod-1 over from blue to green/);
   const counted = approvals.filter((run) => run.code === 0);
   expect(counted).toHaveLength(2);
   expect(counted[0]?.stdout).toContain('approve by bob counted');

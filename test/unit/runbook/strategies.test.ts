@@ -167,7 +167,7 @@ describe('blue-green', () => {
   });
 
   it('says what the handoff does, and warns when the host env would give both colors one state dir or config', () => {
-    expect(single(strategy).warnings).toEqual([expect.stringMatching(/^gw: the handoff freezes blue's writes from its final snapshot until traffic moves to green .*If green fails before traffic moves, it is removed and blue resumes$/)]);
+    expect(single(strategy).warnings).toEqual([expect.stringMatching(/^gw: the handoff freezes blue's writes from its final snapshot until traffic moves to green: about as long as green's start with its migration.*If green fails before traffic moves, it is removed and blue resumes$/)]);
     const plan = single(strategy, { env: { OPENCLAW_CONFIG_PATH: '/etc/openclaw/openclaw.json5' } });
     expect(plan.warnings[0]).toBe('gw: the host env sets OPENCLAW_CONFIG_PATH, which both colors would share');
   });
