@@ -29,6 +29,11 @@ export interface Cursor {
    * skipped for the rest of the rollout. Absent in cursors saved before this existed.
    */
   failedHosts?: string[];
+  /**
+   * BullMQ's attemptsMade when the cursor was last saved: a later attempt that finds the same count
+   * and a step started but not done knows its predecessor died (a retry after an error counts up).
+   */
+  attemptsMade?: number;
 }
 
 export interface UpgradeJobData {

@@ -14,6 +14,7 @@ import { isClawopsError } from '../errors.js';
 import type { PlanGate, PlanStep } from '../runbook/types.js';
 import type { RemoteShell } from '../remote/types.js';
 import { executeStep, type StepResult } from './execute-step.js';
+import { AttemptFence } from './fence.js';
 import { passGate } from './gates.js';
 import { failBudget, firstUnsettled, isSettled, nextAction, planSegments } from './next-steps.js';
 import type { UpgradeJobData, UpgradeJobResult, UpgradeOutcome } from './queue.js';
@@ -52,10 +53,26 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
   cursor.failedHosts ??= [];
   const failedHosts = cursor.failedHosts;
   const log = deps.logger.child({ upgradeId, environment: plan.environment });
-  // job.data keeps pointing at the live cursor (updateData stores the object it is given).
+  const fence = new AttemptFence(services.redis, services.prefix);
+  let attempt = 0;
+  let fenced = false;
+  const attemptAbort = new AbortController();
+  /** A newer attempt owns this upgrade: start nothing, record nothing, end the command in flight. */
+  const loseFence = () => {
+    if (fenced) return;
+    fenced = true;
+    log.warn({ attempt }, 'a newer attempt took this upgrade over; this one stops without recording anything');
+    attemptAbort.abort();
+  };
+  const stepSignal = signal === undefined ? attemptAbort.signal : AbortSignal.any([signal, attemptAbort.signal]);
+  // job.data keeps pointing at the live cursor (fence.save stores the object it is given).
   const save = serializeSaves(async () => {
+    if (fenced) return;
     cursor.next = firstUnsettled(plan, cursor);
-    await job.updateData({ ...data, cursor });
+    cursor.attemptsMade = job.attemptsMade;
+    const saved = await fence.save(job, upgradeId, attempt, { ...data, cursor });
+    if (saved === 'stale') loseFence();
+    if (saved === 'gone') throw new Error(`job ${job.id} of ${upgradeId} no longer exists`);
   });
   const emitLog = (level: 'info' | 'warn' | 'error', message: string) => services.emit({ type: 'log', upgradeId, level, message });
   const finish = async (outcome: UpgradeOutcome, summary: string, failed: readonly string[] = []): Promise<UpgradeJobResult> => {
@@ -79,193 +96,221 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
   const gateDeps = { services, approvalsConfig: config.approvals, gateTimeoutMs: deps.gateTimeoutMs };
 
   if (await services.isFinished(upgradeId)) return { outcome: 'cancelled', summary: 'already finished' };
+  attempt = await fence.begin(upgradeId);
+  const cut = cursor.started.filter((id) => !cursor.done.includes(id));
+  // A retry after a reported error has said so already; a predecessor that died said nothing.
+  if (cut.length > 0 && (cursor.attemptsMade ?? 0) === job.attemptsMade) {
+    const titles = cut.map((id) => plan.steps.find((step) => step.id === id)?.title ?? id).map((title) => `"${title}"`).join(', ');
+    await emitLog('warn', `The worker running this upgrade stopped during ${titles}; attempt ${attempt} takes over there (a step safe to repeat runs again, any other is checked first or asked)`);
+  }
+  // Lost a lock renewal to a slow or starved process: the newer attempt's token says so within a second.
+  const watchdog = setInterval(() => {
+    void fence.holds(upgradeId, attempt).then((holds) => { if (!holds) loseFence(); }, () => undefined);
+  }, 1000);
+  try {
+    return await runAttempt();
+  } finally {
+    clearInterval(watchdog);
+  }
 
-  /** Returns an outcome that ends the upgrade, or null when the gate passed. */
-  const gate = async (planGate: PlanGate): Promise<UpgradeJobResult | null> => {
-    const result = await passGate(job, token, planGate, gateDeps, save);
-    if (result.kind === 'passed') return null;
-    if (result.kind === 'rejected') {
-      await proposeRollback(`gate "${planGate.title}" rejected by ${result.by} after traffic was switched`);
-      return finish('cancelled', `rejected by ${result.by} at "${planGate.title}"`);
-    }
-    await proposeRollback(`gate "${planGate.title}" expired after traffic was switched`);
-    const moved = movedScope();
-    const where = moved === null ? `traffic was left where it was in ${plan.environment}` : `traffic is on the new version on ${moved.hosts.join(', ')}`;
-    return finish('expired', `nobody approved "${planGate.title}" in time; ${where}`);
-  };
+  async function runAttempt(): Promise<UpgradeJobResult> {
 
-  const segments = planSegments(plan);
-  const running = new Map<string, Promise<void>>();
-  const pendingGates = new Map<string, PlanGate>();
-  const failures: StepFailure[] = [];
-  let fatal = false;
-  let cancelledBy: string | null = null;
-  let shutdown = false;
-  let thrown: { error: unknown } | undefined;
-  const stopping = () => fatal || cancelledBy !== null || shutdown || thrown !== undefined;
-  const environmentHosts = (environment: string) => config.environments[environment]?.hosts.map((host) => host.name) ?? [];
-
-  const markDone = (step: PlanStep) => {
-    if (!cursor.done.includes(step.id)) cursor.done.push(step.id);
-    if (step.kind === 'switch') cursor.switched = true;
-  };
-
-  const undone = new Set<string>();
-  /**
-   * A host failed before its traffic moved: run what the plan says undoes its preparation (blue-green:
-   * remove the idle color, resume the live one). Each step is attempted even when one before it
-   * failed; the thread gets one line saying what was done.
-   */
-  const undoHost = async (host: string, reason: string) => {
-    const steps = (plan.onFailure ?? []).filter((step) => step.host === host);
-    const moved = plan.steps.some((step) => step.host === host && step.kind === 'switch' && cursor.done.includes(step.id));
-    if (steps.length === 0 || moved || undone.has(host)) return;
-    undone.add(host);
-    const lines: string[] = [];
-    let allOk = true;
-    for (const step of steps) {
-      try {
-        const result = await executeStep(step, { host: findHost(config, step.environment, host), shell: deps.shell, signal: new AbortController().signal, now: services.now, onHealth: () => undefined });
-        allOk &&= result.ok;
-        // A failure says why; a success only what a reporting step measured (not PM2's table footer).
-        const said = result.ok ? (step.report === true ? lastOutputLine(result.excerpt) : '') : lastOutputLine(`${result.error}\n${result.excerpt}`);
-        lines.push(`${result.ok ? '✅' : '❌'} ${step.title}${said === '' ? '' : `: ${said}`}`);
-      } catch (error) {
-        allOk = false;
-        lines.push(`❌ ${step.title}: ${error instanceof Error ? error.message : String(error)}`);
+    /** Returns an outcome that ends the upgrade, or null when the gate passed. */
+    const gate = async (planGate: PlanGate): Promise<UpgradeJobResult | null> => {
+      const result = await passGate(job, token, planGate, gateDeps, save);
+      if (result.kind === 'passed') return null;
+      if (result.kind === 'rejected') {
+        await proposeRollback(`gate "${planGate.title}" rejected by ${result.by} after traffic was switched`);
+        return finish('cancelled', `rejected by ${result.by} at "${planGate.title}"`);
       }
-    }
-    await emitLog(allOk ? 'warn' : 'error', `${host} failed before its traffic moved (${reason}); undone:\n${lines.join('\n')}`);
-  };
+      await proposeRollback(`gate "${planGate.title}" expired after traffic was switched`);
+      const moved = movedScope();
+      const where = moved === null ? `traffic was left where it was in ${plan.environment}` : `traffic is on the new version on ${moved.hosts.join(', ')}`;
+      return finish('expired', `nobody approved "${planGate.title}" in time; ${where}`);
+    };
 
-  /** A host's chain failed: tolerated (host skipped from now on) while within maxFailPercent, else the upgrade stops. */
-  const hostFailed = async (failure: StepFailure) => {
-    failures.push(failure);
-    const { step } = failure;
-    if (step.host !== undefined) await undoHost(step.host, `"${step.title}": ${lastOutputLine(failure.error)}`);
-    if (failure.refused || step.host === undefined) { fatal = true; return; }
-    const envHosts = environmentHosts(step.environment);
-    const failedHere = new Set([...failedHosts.filter((host) => envHosts.includes(host)), step.host]);
-    const maxFailPercent = config.environments[step.environment]?.maxFailPercent ?? 0;
-    const budget = failBudget(failedHere.size, Math.max(envHosts.length, failedHere.size), maxFailPercent);
-    if (!budget.within) { fatal = true; return; }
-    failedHosts.push(step.host);
-    await save();
-    await emitLog('warn', `${step.host} failed at "${step.title}" and is skipped for the rest of the rollout (${failedHere.size} of ${envHosts.length} hosts in ${step.environment} = ${Math.round(budget.percent)}%, maxFailPercent ${maxFailPercent}%)`);
-    for (const rest of plan.steps) {
-      if (rest.host === step.host && rest.id !== step.id && !cursor.done.includes(rest.id)) {
-        await services.emit({ type: 'step-skipped', upgradeId, stepId: rest.id, reason: `${step.host} failed at "${step.title}"` });
-      }
-    }
-  };
+    const segments = planSegments(plan);
+    const running = new Map<string, Promise<void>>();
+    const pendingGates = new Map<string, PlanGate>();
+    const failures: StepFailure[] = [];
+    let fatal = false;
+    let cancelledBy: string | null = null;
+    let shutdown = false;
+    let thrown: { error: unknown } | undefined;
+    const stopping = () => fenced || fatal || cancelledBy !== null || shutdown || thrown !== undefined;
+    const environmentHosts = (environment: string) => config.environments[environment]?.hosts.map((host) => host.name) ?? [];
 
-  /** One step of a chain; never rejects: what happened is left in the cursor and the flags above. */
-  const runStep = async (step: PlanStep): Promise<void> => {
-    try {
-      const confirmId = `confirm:${step.id}`;
-      const interrupted = cursor.started.includes(step.id) && !cursor.done.includes(step.id);
-      if (interrupted && !step.safeToRepeat && !cursor.passedGates.includes(confirmId)) {
-        const state = await verifyInterrupted(step, deps, signal);
-        if (state === 'done') {
-          markDone(step);
-          await save();
-          await services.emit({ type: 'step-skipped', upgradeId, stepId: step.id, reason: 'interrupted earlier; its check says it is already done' });
-          return;
-        }
-        if (state === 'unsure') {
-          await emitLog('warn', `"${step.title}"${step.host ? ` on ${step.host}` : ''} was interrupted and cannot be checked automatically; approve to run it again or reject to stop`);
-          pendingGates.set(step.id, { id: confirmId, title: `Re-run interrupted step "${step.title}"?`, reason: 'confirm', beforeStep: step.id });
-          return;
+    const markDone = (step: PlanStep) => {
+      if (!cursor.done.includes(step.id)) cursor.done.push(step.id);
+      if (step.kind === 'switch') cursor.switched = true;
+    };
+
+    const undone = new Set<string>();
+    /**
+     * A host failed before its traffic moved: run what the plan says undoes its preparation (blue-green:
+     * remove the idle color, resume the live one). Each step is attempted even when one before it
+     * failed; the thread gets one line saying what was done.
+     */
+    const undoHost = async (host: string, reason: string) => {
+      const steps = (plan.onFailure ?? []).filter((step) => step.host === host);
+      const moved = plan.steps.some((step) => step.host === host && step.kind === 'switch' && cursor.done.includes(step.id));
+      if (steps.length === 0 || moved || undone.has(host)) return;
+      undone.add(host);
+      const lines: string[] = [];
+      let allOk = true;
+      for (const step of steps) {
+        try {
+          const result = await executeStep(step, { host: findHost(config, step.environment, host), shell: deps.shell, signal: new AbortController().signal, now: services.now, onHealth: () => undefined });
+          allOk &&= result.ok;
+          // A failure says why; a success only what a reporting step measured (not PM2's table footer).
+          const said = result.ok ? (step.report === true ? lastOutputLine(result.excerpt) : '') : lastOutputLine(`${result.error}\n${result.excerpt}`);
+          lines.push(`${result.ok ? '✅' : '❌'} ${step.title}${said === '' ? '' : `: ${said}`}`);
+        } catch (error) {
+          allOk = false;
+          lines.push(`❌ ${step.title}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
-      if (!cursor.started.includes(step.id)) cursor.started.push(step.id);
+      await emitLog(allOk ? 'warn' : 'error', `${host} failed before its traffic moved (${reason}); undone:\n${lines.join('\n')}`);
+    };
+
+    /** A host's chain failed: tolerated (host skipped from now on) while within maxFailPercent, else the upgrade stops. */
+    const hostFailed = async (failure: StepFailure) => {
+      if (fenced) return;
+      failures.push(failure);
+      const { step } = failure;
+      if (step.host !== undefined) await undoHost(step.host, `"${step.title}": ${lastOutputLine(failure.error)}`);
+      if (failure.refused || step.host === undefined) { fatal = true; return; }
+      const envHosts = environmentHosts(step.environment);
+      const failedHere = new Set([...failedHosts.filter((host) => envHosts.includes(host)), step.host]);
+      const maxFailPercent = config.environments[step.environment]?.maxFailPercent ?? 0;
+      const budget = failBudget(failedHere.size, Math.max(envHosts.length, failedHere.size), maxFailPercent);
+      if (!budget.within) { fatal = true; return; }
+      failedHosts.push(step.host);
       await save();
-      const startedAt = services.now();
-      await services.emit({ type: 'step-started', upgradeId, stepId: step.id, at: new Date(startedAt).toISOString() });
-      let result: StepResult;
+      await emitLog('warn', `${step.host} failed at "${step.title}" and is skipped for the rest of the rollout (${failedHere.size} of ${envHosts.length} hosts in ${step.environment} = ${Math.round(budget.percent)}%, maxFailPercent ${maxFailPercent}%)`);
+      for (const rest of plan.steps) {
+        if (rest.host === step.host && rest.id !== step.id && !cursor.done.includes(rest.id)) {
+          await services.emit({ type: 'step-skipped', upgradeId, stepId: rest.id, reason: `${step.host} failed at "${step.title}"` });
+        }
+      }
+    };
+
+    /** One step of a chain; never rejects: what happened is left in the cursor and the flags above. */
+    const runStep = async (step: PlanStep): Promise<void> => {
       try {
-        const host = step.host === undefined ? undefined : findHost(config, step.environment, step.host);
-        result = await executeStep(step, {
-          ...(host ? { host } : { environmentHosts: planHosts(plan, step.environment, config, failedHosts) }),
-          shell: deps.shell,
-          signal: signal ?? new AbortController().signal,
-          now: services.now,
-          onHealth: (results) => { void services.emit({ type: 'health', upgradeId, results }); },
-        });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (isClawopsError(error, 'ABORTED') && signal?.aborted) { shutdown = true; return; }
-        if (isClawopsError(error) && TRANSIENT.has(error.code)) {
-          await emitLog('warn', `"${step.title}": ${message}; retrying (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
-          thrown ??= { error };
+        if (fenced) return;
+        const confirmId = `confirm:${step.id}`;
+        const interrupted = cursor.started.includes(step.id) && !cursor.done.includes(step.id);
+        if (interrupted && !step.safeToRepeat && !cursor.passedGates.includes(confirmId)) {
+          const state = await verifyInterrupted(step, deps, signal);
+          if (state === 'done') {
+            markDone(step);
+            await save();
+            if (fenced) return;
+            await services.emit({ type: 'step-skipped', upgradeId, stepId: step.id, reason: 'interrupted earlier; its check says it is already done' });
+            return;
+          }
+          if (state === 'unsure') {
+            await emitLog('warn', `"${step.title}"${step.host ? ` on ${step.host}` : ''} was interrupted and cannot be checked automatically; approve to run it again or reject to stop`);
+            pendingGates.set(step.id, { id: confirmId, title: `Re-run interrupted step "${step.title}"?`, reason: 'confirm', beforeStep: step.id });
+            return;
+          }
+        }
+        if (!cursor.started.includes(step.id)) cursor.started.push(step.id);
+        await save();
+        // The write of "started" is the atomic check: a superseded attempt never starts the step.
+        if (fenced) return;
+        const startedAt = services.now();
+        await services.emit({ type: 'step-started', upgradeId, stepId: step.id, at: new Date(startedAt).toISOString() });
+        let result: StepResult;
+        try {
+          const host = step.host === undefined ? undefined : findHost(config, step.environment, step.host);
+          result = await executeStep(step, {
+            ...(host ? { host } : { environmentHosts: planHosts(plan, step.environment, config, failedHosts) }),
+            shell: deps.shell,
+            signal: stepSignal,
+            now: services.now,
+            onHealth: (results) => { void services.emit({ type: 'health', upgradeId, results }); },
+          });
+        } catch (error) {
+          if (fenced) return;
+          const message = error instanceof Error ? error.message : String(error);
+          if (isClawopsError(error, 'ABORTED') && signal?.aborted) { shutdown = true; return; }
+          if (isClawopsError(error) && TRANSIENT.has(error.code)) {
+            await emitLog('warn', `"${step.title}": ${message}; retrying (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1})`);
+            thrown ??= { error };
+            return;
+          }
+          await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at: new Date(services.now()).toISOString(), durationMs: services.now() - startedAt, excerpt: '', error: message });
+          log.error({ err: error, step: step.id }, 'step crashed');
+          await hostFailed({ step, error: message, refused: isClawopsError(error) && BAD_INPUT.has(error.code), proposeRollback: false });
           return;
         }
-        await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at: new Date(services.now()).toISOString(), durationMs: services.now() - startedAt, excerpt: '', error: message });
-        log.error({ err: error, step: step.id }, 'step crashed');
-        await hostFailed({ step, error: message, refused: isClawopsError(error) && BAD_INPUT.has(error.code), proposeRollback: false });
-        return;
+        if (fenced) return;
+        const at = new Date(services.now()).toISOString();
+        const exit = result.exitCode === undefined ? {} : { exitCode: result.exitCode };
+        if (result.ok) {
+          if (step.action.type === 'notify') await emitLog('info', step.action.message);
+          markDone(step);
+          cursor.passedGates = cursor.passedGates.filter((id) => id !== confirmId);
+          await save();
+          if (fenced) return;
+          await services.emit({ type: 'step-finished', upgradeId, stepId: step.id, at, durationMs: result.durationMs, ...exit, ...(result.excerpt ? { excerpt: result.excerpt } : {}) });
+          return;
+        }
+        await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at, durationMs: result.durationMs, excerpt: result.excerpt, error: result.error, ...exit });
+        await hostFailed({ step, error: result.error, refused: false, proposeRollback: result.proposeRollback === true });
+      } catch (error) {
+        thrown ??= { error };
       }
-      const at = new Date(services.now()).toISOString();
-      const exit = result.exitCode === undefined ? {} : { exitCode: result.exitCode };
-      if (result.ok) {
-        if (step.action.type === 'notify') await emitLog('info', step.action.message);
-        markDone(step);
-        cursor.passedGates = cursor.passedGates.filter((id) => id !== confirmId);
-        await save();
-        await services.emit({ type: 'step-finished', upgradeId, stepId: step.id, at, durationMs: result.durationMs, ...exit, ...(result.excerpt ? { excerpt: result.excerpt } : {}) });
-        return;
+    };
+
+    const limit = (environment: string) => config.environments[environment]?.parallelism ?? 1;
+    for (;;) {
+      if (!stopping()) {
+        cancelledBy = await services.cancelRequestedBy(upgradeId);
+        if (cancelledBy === null && signal?.aborted) shutdown = true;
       }
-      await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at, durationMs: result.durationMs, excerpt: result.excerpt, error: result.error, ...exit });
-      await hostFailed({ step, error: result.error, refused: false, proposeRollback: result.proposeRollback === true });
-    } catch (error) {
-      thrown ??= { error };
+      if (stopping()) {
+        if (running.size === 0) break;
+        await Promise.race(running.values());
+        continue;
+      }
+      const notAfter = (data as DeadlinedJobData).notAfter;
+      const windowClosed = notAfter !== undefined && services.now() > Date.parse(notAfter);
+      const action = nextAction(plan, cursor, { running: new Set(running.keys()), limit, pendingGates, ...(windowClosed ? { windowClosedAt: notAfter } : {}) }, segments);
+      if (action.kind === 'done') break;
+      if (action.kind === 'gate') {
+        const ended = await gate(action.gate);
+        if (ended) return ended;
+        continue;
+      }
+      if (action.kind === 'run') {
+        for (const step of action.steps) running.set(step.id, runStep(step).finally(() => { running.delete(step.id); }));
+      }
+      if (running.size > 0) await Promise.race(running.values());
     }
-  };
 
-  const limit = (environment: string) => config.environments[environment]?.parallelism ?? 1;
-  for (;;) {
-    if (!stopping()) {
-      cancelledBy = await services.cancelRequestedBy(upgradeId);
-      if (cancelledBy === null && signal?.aborted) shutdown = true;
+    if (fenced) throw new Error(`attempt ${attempt} of ${upgradeId} was superseded by a newer attempt; it stopped without recording anything`);
+    const hostsNamed = [...new Set([...failedHosts, ...failures.flatMap((failure) => failure.step.host === undefined ? [] : [failure.step.host])])];
+    if (fatal) {
+      const summary = describeFailures(failures);
+      await proposeRollback(summary, failures.some((failure) => failure.proposeRollback));
+      await finish('failed', summary, hostsNamed);
+      throw new UnrecoverableError(summary);
     }
-    if (stopping()) {
-      if (running.size === 0) break;
-      await Promise.race(running.values());
-      continue;
+    if (cancelledBy !== null) {
+      await proposeRollback(`cancelled by ${cancelledBy} after traffic was switched`);
+      const next = plan.steps.find((step) => !isSettled(step, cursor));
+      return finish('cancelled', `cancelled by ${cancelledBy} before "${next?.title ?? 'the end'}" (${cursor.done.length}/${plan.steps.length} steps done)`, hostsNamed);
     }
-    const notAfter = (data as DeadlinedJobData).notAfter;
-    const windowClosed = notAfter !== undefined && services.now() > Date.parse(notAfter);
-    const action = nextAction(plan, cursor, { running: new Set(running.keys()), limit, pendingGates, ...(windowClosed ? { windowClosedAt: notAfter } : {}) }, segments);
-    if (action.kind === 'done') break;
-    if (action.kind === 'gate') {
-      const ended = await gate(action.gate);
-      if (ended) return ended;
-      continue;
-    }
-    if (action.kind === 'run') {
-      for (const step of action.steps) running.set(step.id, runStep(step).finally(() => { running.delete(step.id); }));
-    }
-    if (running.size > 0) await Promise.race(running.values());
+    if (thrown) throw thrown.error;
+    if (shutdown) return parkForShutdown(job, token);
+    const done = `${plan.kind} of ${plan.environment} to ${plan.toVersion} done: ${plan.steps.length} steps`;
+    if (failedHosts.length === 0) return finish('succeeded', done);
+    const details = failures.length === 0 ? '' : ` (${describeFailures(failures)})`;
+    return finish('succeeded', `${done}; ${failedHosts.length} host(s) failed and were skipped: ${failedHosts.join(', ')}${details}`, failedHosts);
   }
-
-  const hostsNamed = [...new Set([...failedHosts, ...failures.flatMap((failure) => failure.step.host === undefined ? [] : [failure.step.host])])];
-  if (fatal) {
-    const summary = describeFailures(failures);
-    await proposeRollback(summary, failures.some((failure) => failure.proposeRollback));
-    await finish('failed', summary, hostsNamed);
-    throw new UnrecoverableError(summary);
-  }
-  if (cancelledBy !== null) {
-    await proposeRollback(`cancelled by ${cancelledBy} after traffic was switched`);
-    const next = plan.steps.find((step) => !isSettled(step, cursor));
-    return finish('cancelled', `cancelled by ${cancelledBy} before "${next?.title ?? 'the end'}" (${cursor.done.length}/${plan.steps.length} steps done)`, hostsNamed);
-  }
-  if (thrown) throw thrown.error;
-  if (shutdown) return parkForShutdown(job, token);
-  const done = `${plan.kind} of ${plan.environment} to ${plan.toVersion} done: ${plan.steps.length} steps`;
-  if (failedHosts.length === 0) return finish('succeeded', done);
-  const details = failures.length === 0 ? '' : ` (${describeFailures(failures)})`;
-  return finish('succeeded', `${done}; ${failedHosts.length} host(s) failed and were skipped: ${failedHosts.join(', ')}${details}`, failedHosts);
 }
 
 function lastOutputLine(text: string | undefined): string {

@@ -67,6 +67,12 @@ test('an upgrade survives two worker crashes without re-running a step that is n
   expect(await lines(join(dir, 'warm-runs'))).toBe(2);
   expect(await lines(join(dir, 'switch-runs'))).toBe(1);
   expect(log.events.find((event) => event.type === 'step-skipped')).toMatchObject({ stepId: 'install' });
+  // The thread says a worker died, where, and which attempt took over: once per crash.
+  const takeovers = log.events.flatMap((event) => event.type === 'log' && event.message.startsWith('The worker running this upgrade stopped') ? [event.message] : []);
+  expect(takeovers).toEqual([
+    expect.stringMatching(/stopped during "install"; attempt 2 takes over there/),
+    expect.stringMatching(/stopped during "warm-up"; attempt 3 takes over there/),
+  ]);
   const audit = await engine.audit.get(result.upgradeId);
   expect(audit?.outcome).toBe('succeeded');
   expect(audit?.steps.map((step) => [step.stepId, step.status, step.runs])).toEqual([

@@ -1,0 +1,52 @@
+/**
+ * One runner per upgrade. BullMQ hands a job whose lock was not renewed in time (a stalled or
+ * starved worker, a Redis outage) to another processor while the first may still be running; its
+ * lock is then lost, but nothing stops its code. Every processor run of an upgrade therefore takes
+ * a fencing token (`INCR <prefix>:fence:<upgradeId>`), and a cursor write only lands while the
+ * token is still the newest (checked and written in one script), so an older attempt can neither
+ * start a step nor record one after a newer attempt began: it aborts its in-flight command and ends.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+// Same write as BullMQ's own updateData script (HSET <job key> data <json>), behind the token check.
+const SAVE_IF_CURRENT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+redis.call('HSET', KEYS[2], 'data', ARGV[2])
+return 1`;
+
+const TTL_SECONDS = 30 * 24 * 3600;
+
+export class AttemptFence {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  private key(upgradeId: string): string {
+    return `${this.prefix}:fence:${upgradeId}`;
+  }
+
+  /** Takes the next token: from now on only this attempt's writes land. */
+  async begin(upgradeId: string): Promise<number> {
+    const key = this.key(upgradeId);
+    const [[, token]] = await this.redis.multi().incr(key).expire(key, TTL_SECONDS).exec() as [[unknown, number], unknown];
+    return token;
+  }
+
+  /** Whether `token` is still the newest attempt's. */
+  async holds(upgradeId: string, token: number): Promise<boolean> {
+    return Number(await this.redis.get(this.key(upgradeId))) === token;
+  }
+
+  /**
+   * Writes the job's data only while `token` is the newest: `stale` when a newer attempt owns the
+   * upgrade, `gone` when the job no longer exists.
+   */
+  async save<T>(job: Job<T>, upgradeId: string, token: number, data: T): Promise<'saved' | 'stale' | 'gone'> {
+    const result = await this.redis.eval(SAVE_IF_CURRENT, 2, this.key(upgradeId), `${job.queueQualifiedName}:${job.id}`, String(token), JSON.stringify(data));
+    if (result === 1) {
+      job.data = data;
+      return 'saved';
+    }
+    return result === 0 ? 'stale' : 'gone';
+  }
+}

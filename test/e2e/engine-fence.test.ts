@@ -1,0 +1,79 @@
+/**
+ * One runner per upgrade: an attempt whose fencing token is no longer the newest (another
+ * processor took the job over after a missed lock renewal) ends its command in flight, starts
+ * nothing and records nothing. The takeover is simulated by taking the next token, exactly what
+ * a new processor does first.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { AttemptFence } from '../../src/jobs/fence.js';
+import { createLocalShell } from '../harness/local-shell.js';
+import { startRedis, type RedisServer } from '../harness/redis.js';
+import { alice, makePlan, shStep } from '../jobs/fixtures.js';
+import { record, startEngine, upgradeCommand, type Harness } from '../jobs/engine-harness.js';
+
+const PREFIX = 'fence';
+let redis: RedisServer;
+let client: Redis;
+let dir: string;
+let harness: Harness;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url, { maxRetriesPerRequest: null });
+  dir = await mkdtemp(join(tmpdir(), 'clawops-fence-'));
+  harness = await startEngine(redis.url, createLocalShell(), { prefix: PREFIX });
+});
+afterAll(async () => {
+  await harness.close();
+  client.disconnect();
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a cursor write lands only with the newest token; a gone job is said to be gone', async () => {
+  const fence = new AttemptFence(client, 'fence-unit');
+  const queue = new Queue('fence-unit-queue', { connection: client, prefix: 'fence-unit' });
+  try {
+    const job = await queue.add('u1', { upgradeId: 'u1', n: 0 }, { jobId: 'u1' });
+    const first = await fence.begin('u1');
+    const second = await fence.begin('u1');
+    expect(second).toBe(first + 1);
+    expect(await fence.holds('u1', first)).toBe(false);
+    expect(await fence.save(job, 'u1', first, { upgradeId: 'u1', n: 1 })).toBe('stale');
+    expect((await queue.getJob('u1'))?.data).toEqual({ upgradeId: 'u1', n: 0 });
+    expect(await fence.save(job, 'u1', second, { upgradeId: 'u1', n: 2 })).toBe('saved');
+    expect((await queue.getJob('u1'))?.data).toEqual({ upgradeId: 'u1', n: 2 });
+    await job.remove();
+    expect(await fence.save(job, 'u1', second, { upgradeId: 'u1', n: 3 })).toBe('gone');
+  } finally {
+    await queue.close();
+  }
+});
+
+test('an attempt that loses its token ends its command in flight and never starts the next step', async () => {
+  const { engine, setPlan } = harness;
+  setPlan(makePlan([
+    shStep('slow', `echo run >> ${dir}/slow; sleep 4; echo done >> ${dir}/slow-done`),
+    shStep('next', `echo run >> ${dir}/next`, { kind: 'switch', safeToRepeat: false }),
+  ]));
+  const submitted = await engine.submit(upgradeCommand(), alice);
+  if (!submitted.ok) throw new Error(submitted.message);
+  const log = record(engine, submitted.upgradeId);
+  await log.waitFor((event) => event.type === 'step-started' && event.stepId === 'slow');
+  // What a processor that took the job over does first.
+  await client.incr(`${PREFIX}:fence:${submitted.upgradeId}`);
+  await new Promise((resolve) => setTimeout(resolve, 5500));
+  log.stop();
+  expect(existsSync(join(dir, 'slow'))).toBe(true);
+  expect(existsSync(join(dir, 'slow-done'))).toBe(false);
+  expect(existsSync(join(dir, 'next'))).toBe(false);
+  // The superseded attempt recorded nothing about the step it was running.
+  expect(log.events.filter((event) => (event.type === 'step-finished' || event.type === 'step-failed') && event.stepId === 'slow')).toEqual([]);
+  expect(log.events.some((event) => event.type === 'step-started' && event.stepId === 'next')).toBe(false);
+}, 30_000);
