@@ -1,8 +1,8 @@
 /**
  * UpgradeEngine over BullMQ: plans (through the injected planner), takes the environment
- * lock, enqueues one job per upgrade, records approvals and cancels in Redis, and serves the
- * event stream. Runs a worker in the same process unless `worker: false` (separate
- * `clawops worker` processes then run the jobs).
+ * lock and the lock of every host the plan touches (src/jobs/lock.ts), enqueues one job per
+ * upgrade, records approvals and cancels in Redis, and serves the event stream. Runs a worker
+ * in the same process unless `worker: false` (separate `clawops worker` processes then run the jobs).
  */
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -20,6 +20,7 @@ import type { EventHandler, SubscribeOptions } from './event-stream.js';
 import type { Approval, Requester } from './events.js';
 import { UPGRADE_JOB_OPTIONS, UPGRADE_QUEUE, initialCursor, type UpgradeJobData } from './queue.js';
 import type { DeadlinedJobData } from './run-upgrade.js';
+import { hostsOf, lockRefusal } from './lock.js';
 import { createServices } from './services.js';
 import { isUpgradeAlive, startUpgradeWorker, type UpgradeWorker } from './worker.js';
 
@@ -116,17 +117,16 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         await services.events.publish({ type: 'plan', upgradeId, plan, requester, dryRun: true });
         return { ok: true, upgradeId, plan };
       }
-      const holder = { upgradeId, who: who(requester), since: iso() };
-      let lock = await services.locks.acquire(plan.environment, holder);
+      // The environment lock and one lock per host the plan touches (staging hosts included), all or nothing.
+      const holder = { upgradeId, who: who(requester), since: iso(), environment: plan.environment, kind: plan.kind };
+      const hosts = hostsOf(plan);
+      let lock = await services.locks.acquire(plan.environment, holder, hosts);
       if (!lock.ok && !(await isUpgradeAlive(queue, lock.holder.upgradeId)) && Date.now() - Date.parse(lock.holder.since) > 60_000) {
-        await services.locks.release(plan.environment, lock.holder.upgradeId);
-        lock = await services.locks.acquire(plan.environment, holder);
+        // A holder whose job is gone: free all of its locks (by its id), then try once more.
+        await services.locks.release(lock.holder.environment ?? plan.environment, lock.holder.upgradeId);
+        lock = await services.locks.acquire(plan.environment, holder, hosts);
       }
-      if (!lock.ok) {
-        const { holder: current } = lock;
-        return refuse(command, requester, 'ENVIRONMENT_LOCKED',
-          `${plan.environment} is locked by ${current.who} since ${current.since} (upgrade ${current.upgradeId}); wait for it to finish or cancel it`, plan.environment);
-      }
+      if (!lock.ok) return refuse(command, requester, 'ENVIRONMENT_LOCKED', lockRefusal(plan.environment, lock, now()), plan.environment);
       try {
         await services.emit({ type: 'plan', upgradeId, plan, requester, dryRun: false });
         const data: DeadlinedJobData = { upgradeId, plan, requester, cursor: initialCursor(), ...(submitOptions?.notAfter ? { notAfter: submitOptions.notAfter } : {}) };

@@ -1,8 +1,9 @@
 /**
  * The upgrade worker: a BullMQ Worker running `runUpgrade`, tuned so crashes are survived
- * (DESIGN.md §3), plus the clean-up that must happen however a job ends: the environment lock
- * is freed and `finished` is emitted when a job fails outside the processor (retries exhausted,
- * stall limit), and a reaper frees locks whose job is gone.
+ * (DESIGN.md §3), plus the clean-up that must happen however a job ends: the upgrade's locks
+ * (its environment's and its hosts', freed by upgrade id) are freed and `finished` is emitted
+ * when a job fails outside the processor (retries exhausted, stall limit), and a reaper frees
+ * locks whose job is gone.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -30,7 +31,7 @@ export interface WorkerDeps {
 export interface UpgradeWorker {
   worker: Worker<UpgradeJobData, UpgradeJobResult>;
   services: JobServices;
-  /** Frees environment locks whose upgrade job is gone or finished. */
+  /** Frees environment and host locks whose upgrade job is gone or finished. */
   reapLocks(): Promise<string[]>;
   /** Stops between steps: running jobs go back to the queue for another worker. */
   stop(): Promise<void>;
@@ -66,6 +67,7 @@ export function startUpgradeWorker(deps: WorkerDeps): UpgradeWorker {
     })().catch((err: unknown) => logger.error({ err }, 'failed-job clean-up'));
   });
   worker.on('completed', (job: Job<UpgradeJobData>) => {
+    // By upgrade id: frees the environment lock and the host locks taken with it.
     void services.locks.release(job.data.plan.environment, job.data.upgradeId).catch((err: unknown) => logger.error({ err }, 'lock release'));
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));

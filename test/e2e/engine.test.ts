@@ -24,7 +24,7 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(options: { approvals?: Record<string, unknown>; gateTimeoutMs?: number; failConnects?: Record<string, number> } = {}) {
+async function setup(options: { approvals?: Record<string, unknown>; gateTimeoutMs?: number; failConnects?: Record<string, number>; worker?: boolean } = {}) {
   dir = await mkdtemp(join(tmpdir(), 'clawops-engine-'));
   counter += 1;
   const harness = await startEngine(redis.url, createLocalShell(options.failConnects ? { failConnects: options.failConnects } : {}), { prefix: `t${counter}`, ...options });
@@ -101,8 +101,11 @@ test('a second upgrade of a locked environment is refused naming the holder; the
   expect(second.message).toContain('alice');
   expect(second.message).toMatch(/since \d{4}-\d\d-\d\dT/);
   expect(second.message).toContain(first.upgradeId);
+  // Another environment on other hosts runs side by side (a plan on host-a would be refused: see below).
+  setPlan(makePlan([shStep('slow', 'sleep 0.2', { host: 'host-b', environment: 'production' })], { environment: 'production' }));
   const other = await engine.submit(upgradeCommand('production'), bob);
   expect(other.ok).toBe(true);
+  setPlan(makePlan([shStep('slow', 'sleep 1.5')]));
   const log = record(engine, first.upgradeId);
   await log.waitFor((event) => event.type === 'finished');
   log.stop();
@@ -112,6 +115,48 @@ test('a second upgrade of a locked environment is refused naming the holder; the
   const refusals = (await engine.audit.listHistory('staging', 10)).filter((entry) => entry.type === 'refusal');
   expect(refusals).toHaveLength(1);
   expect(refusals[0]).toMatchObject({ code: 'ENVIRONMENT_LOCKED', requester: bob });
+});
+
+test('a staging-first production upgrade holds the staging host: a staging upgrade meanwhile is refused naming it and the holder', async () => {
+  const { engine, setPlan } = await setup();
+  setPlan(makePlan([
+    shStep('staging-install', `echo production >> ${dir}/host-a`, { host: 'host-a', environment: 'staging', safeToRepeat: false }),
+    shStep('staging-wait', 'sleep 1.5', { host: 'host-a', environment: 'staging' }),
+    shStep('install', `echo production >> ${dir}/host-b`, { host: 'host-b', environment: 'production', safeToRepeat: false }),
+  ], { environment: 'production' }));
+  const production = await engine.submit(upgradeCommand('production'), alice);
+  if (!production.ok) throw new Error(production.message);
+
+  setPlan(makePlan([shStep('install', `echo staging >> ${dir}/host-a`, { safeToRepeat: false })]));
+  const racing = await Promise.all(Array.from({ length: 5 }, () => engine.submit(upgradeCommand('staging'), bob)));
+  for (const staging of racing) {
+    expect(staging).toMatchObject({ ok: false, code: 'ENVIRONMENT_LOCKED' });
+    expect(staging.ok ? '' : staging.message).toMatch(new RegExp(`^host-a is being upgraded by ${production.upgradeId} \\(alice, since \\d\\d:\\d\\d UTC, upgrade of production\\)`));
+  }
+  const refusals = (await engine.audit.listHistory('staging', 10)).filter((entry) => entry.type === 'refusal');
+  expect(refusals).toHaveLength(5);
+  expect(refusals[0]).toMatchObject({ code: 'ENVIRONMENT_LOCKED', requester: bob });
+
+  const log = record(engine, production.upgradeId);
+  expect(await log.waitFor((event) => event.type === 'finished')).toMatchObject({ outcome: 'succeeded' });
+  log.stop();
+  // Its locks were freed with the environment lock: the staging upgrade now runs.
+  const staging = await engine.submit(upgradeCommand('staging'), bob);
+  if (!staging.ok) throw new Error(staging.message);
+  const after = record(engine, staging.upgradeId);
+  expect(await after.waitFor((event) => event.type === 'finished')).toMatchObject({ outcome: 'succeeded' });
+  after.stop();
+  expect(await readFile(join(dir, 'host-a'), 'utf8')).toBe('production\nstaging\n');
+});
+
+test('of 20 concurrent upgrades of one environment exactly one is enqueued', async () => {
+  const { engine, setPlan } = await setup({ worker: false });
+  setPlan(makePlan([shStep('install', 'true', { host: 'host-b', environment: 'production' })], { environment: 'production' }));
+  const results = await Promise.all(Array.from({ length: 20 }, (_, index) => engine.submit(upgradeCommand('production'), index % 2 === 0 ? alice : bob)));
+  const accepted = results.filter((result) => result.ok);
+  expect(accepted).toHaveLength(1);
+  expect(results.filter((result) => !result.ok && result.code === 'ENVIRONMENT_LOCKED')).toHaveLength(19);
+  expect(await engine.queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 1, active: 0, delayed: 0 });
 });
 
 test('a gate parks the job without holding a worker; only valid distinct approvals release it', async () => {
