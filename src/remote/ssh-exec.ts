@@ -20,8 +20,18 @@ const PREFACE_LIMIT = 64 * 1024;
  * A background job ignores SIGINT/SIGQUIT; commands here never rely on those.
  */
 export function killableScript(command: string): string {
-  return `printf '${PID_MARKER}%s\\n' "$$" >&2; trap 'kill -KILL 0' TERM; exec 3<&0; { ${command}\n} <&3 3<&- & wait $!`;
+  return `printf '${PID_MARKER}%s\\n' "$$" >&2; trap 'kill -KILL 0' TERM; exec 3<&0; { ${command}\n} <&3 3<&- & c=$!; ${ORPHAN_WATCH} & w=$!; wait $c; s=$?; kill $w 2>/dev/null; exit $s`;
 }
+
+/**
+ * sshd does not signal a command without a pty when the connection drops (a killed worker, a cut
+ * network): the command would go on, unseen, racing the step a resumed upgrade runs again. So a
+ * watcher checks every second whether the wrapper shell lost its parent (the session's sshd
+ * process; the shell is then re-parented) and kills the whole process group if so. It holds none
+ * of the channel's streams, so the channel still closes the moment the command ends; where
+ * /proc/<pid>/stat cannot be read it does nothing.
+ */
+const ORPHAN_WATCH = `(while kill -0 $c 2>/dev/null; do p=$(cut -d' ' -f4 /proc/$$/stat 2>/dev/null) && [ -n "$p" ] && [ "$p" != "$PPID" ] && kill -KILL 0; sleep 1; done) </dev/null >/dev/null 2>&1`;
 
 /** Keeps only the last `limit` bytes of a stream. */
 class TailBuffer {

@@ -148,6 +148,21 @@ describe('SSH shell against real sshd hosts', () => {
       await shell.close();
     }
   });
+
+  test('a command whose connection drops dies with it instead of running on unseen', async () => {
+    const shell = createSshShell();
+    const marker = `orphan-${process.pid}-${Date.now()}`;
+    try {
+      const outcome = shell.run(a().target, ['sh', '-c', `sleep 20; echo late > /tmp/${marker}`, marker]).then(() => undefined, (error: unknown) => error);
+      while ((await a().nsExec(['pgrep', '-f', marker])).exitCode !== 0) await new Promise((r) => setTimeout(r, 20));
+      // What a SIGKILLed worker or a cut network leaves: the session's sshd process gone, no signal sent.
+      expect((await a().nsExec(['pkill', '-f', 'sshd: root@notty'])).exitCode).toBe(0);
+      expect(isClawopsError(await outcome, 'SSH_DISCONNECTED')).toBe(true);
+      expect(await processGone(a(), marker, 3_000)).toBe(true);
+    } finally {
+      await shell.close();
+    }
+  });
 });
 
 describe('SSH shell when a host dies', () => {
