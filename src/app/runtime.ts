@@ -67,19 +67,34 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let sampling: { stop(): Promise<void> } | undefined;
   const adapters = options.adapters ?? [];
   const stop = async () => {
-    await bot?.stop();
-    await sampling?.stop();
-    await scheduler?.close();
-    await engine.close();
-    await shell.close();
+    // Every part is stopped even when one before it fails: a chat client that cannot stop must
+    // not leave the scheduler, the worker and Redis holding the process open.
+    const parts: Array<[string, () => Promise<unknown> | undefined]> = [
+      ['chat', () => bot?.stop()],
+      ['traffic sampling', () => sampling?.stop()],
+      ['scheduler', () => scheduler?.close()],
+      ['engine', () => engine.close()],
+      ['ssh', () => shell.close()],
+    ];
+    const failures: unknown[] = [];
+    for (const [part, stopPart] of parts) {
+      try {
+        await stopPart();
+      } catch (error) {
+        failures.push(error);
+        logger.warn({ err: error, part }, 'stopping a part of clawops failed');
+      }
+    }
     await redis.quit().catch(() => redis.disconnect());
+    if (failures.length > 0) throw failures[0];
   };
   try {
     await startChat();
   } catch (error) {
     // A chat platform that refuses to start (bad token, unreachable API) must not leave Redis
-    // connections, the worker and half-started clients holding the process open after the error.
-    if (bot === undefined) await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
+    // connections, the worker and half-started clients (the other platform still connecting)
+    // holding the process open after the error. Adapters stop as a no-op when they never started.
+    await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
     await stop().catch(() => undefined);
     throw error;
   }

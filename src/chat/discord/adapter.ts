@@ -5,6 +5,8 @@ import {
   GatewayIntentBits,
   Partials,
   RESTJSONErrorCodes,
+  SimpleShardingStrategy,
+  type IShardingStrategy,
   type GuildTextBasedChannel,
   type Message,
   type TextBasedChannel,
@@ -40,6 +42,22 @@ function chatError(action: string, error: unknown, details: Record<string, unkno
 }
 
 /**
+ * Shards that never connect once a start was given up. discord.js ignores destroy() while login()
+ * is still asking REST for the gateway's address, and then connects anyway: a client given up on
+ * (another platform failed, the ready wait timed out) would hold the process open with a live
+ * WebSocket, its heartbeat and reconnect timers.
+ */
+function refusedOnceAbandoned(manager: ConstructorParameters<typeof SimpleShardingStrategy>[0], abandoned: () => boolean): IShardingStrategy {
+  const strategy = new SimpleShardingStrategy(manager);
+  const connect = strategy.connect.bind(strategy);
+  strategy.connect = async () => {
+    if (abandoned()) throw new ClawopsError('INTERNAL', 'Discord: stopped while connecting.', { platform: 'discord' });
+    await connect();
+  };
+  return strategy;
+}
+
+/**
  * The Discord ChatAdapter: the real discord.js Client, `/openclaw` as an application command,
  * messages as embeds, one thread per root message (started the first time something is posted
  * into it), approvals as reactions with the reacting member's role ids.
@@ -55,6 +73,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChatAdapte
   const threadNames = new Map<string, string>();
   const threadsStarting = new Map<string, Promise<ThreadChannel>>();
   let client: Client | undefined;
+  /** Ends a start() still waiting for the gateway (stop() during start). */
+  let abandonStart: ((error: Error) => void) | undefined;
 
   function live(): Client {
     if (client === undefined) throw new ClawopsError('INTERNAL', 'The Discord adapter is not started.', { platform: 'discord' });
@@ -146,11 +166,13 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChatAdapte
 
     async start() {
       if (client !== undefined) return;
+      let abandoned = false;
       const discord = new Client({
         intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
         // Reactions on messages sent before this process started arrive for uncached messages.
         partials: [Partials.Message, Partials.Reaction, Partials.User],
         ...(apiUrl !== undefined ? { rest: { api: apiUrl } } : {}),
+        ws: { buildStrategy: (manager) => refusedOnceAbandoned(manager, () => abandoned) },
       });
       wire(discord);
       client = discord;
@@ -160,10 +182,15 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChatAdapte
         const ready = new Promise<void>((resolve, reject) => {
           discord.once(Events.ClientReady, () => resolve());
           timer = setTimeout(() => reject(new ClawopsError('INTERNAL', `Discord gateway not ready after ${timeoutMs} ms.`, { platform: 'discord' })), timeoutMs);
+          abandonStart = (error) => {
+            abandoned = true;
+            reject(error);
+          };
         });
         await Promise.all([discord.login(config.token), ready]);
         logger.info({ user: discord.user?.tag, guilds: discord.guilds.cache.size }, 'discord connected');
       } catch (error) {
+        abandoned = true;
         client = undefined;
         await discord.destroy();
         if (error instanceof ClawopsError) throw error;
@@ -173,10 +200,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChatAdapte
         throw chatError('connect', error, {});
       } finally {
         clearTimeout(timer);
+        abandonStart = undefined;
       }
     },
 
     async stop() {
+      // Another platform failed while this one was still connecting: end the wait (and its timer) too.
+      abandonStart?.(new ClawopsError('INTERNAL', 'Discord: stopped while connecting.', { platform: 'discord' }));
+      abandonStart = undefined;
       const discord = client;
       client = undefined;
       threadsStarting.clear();

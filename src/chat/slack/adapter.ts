@@ -55,6 +55,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
   const commandHandlers: CommandHandler[] = [];
   const reactionHandlers: ReactionHandler[] = [];
   let server: Server | undefined;
+  /** Whether Bolt's receiver was started (and so has something to stop). */
+  let receiving = false;
 
   const app = config.mode === 'socket'
     ? new App({ token: config.botToken, appToken: requireSetting(config.appToken, 'appToken'), socketMode: true, deferInitialization: true, logger: boltLogger, clientOptions })
@@ -146,7 +148,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     try {
       return await run();
     } catch (error) {
-      const detail = (error as { data?: { error?: string } }).data?.error ?? (error instanceof Error ? error.message : String(error));
+      const detail = (error as { data?: { error?: string } }).data?.error ?? requestFailure(error) ?? (error instanceof Error ? error.message : String(error));
       throw new ClawopsError('INTERNAL', `Slack ${method} failed: ${detail}`, { platform: 'slack', method, slackError: detail }, { cause: error });
     }
   }
@@ -160,16 +162,22 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     async start() {
       await call('auth.test', () => app.init());
       if (config.mode === 'socket') {
+        receiving = true;
         await app.start();
         return;
       }
       const port = options.port ?? config.port;
       server = (await app.start({ port, host: options.host ?? '0.0.0.0' })) as Server;
+      receiving = true;
       logger.info({ url: this.url }, 'slack HTTP receiver listening');
     },
     async stop() {
-      await app.stop();
+      // Bolt's HTTPReceiver rejects stop() when it never listened (auth.test failed, port taken);
+      // stopping an adapter that did not start is a no-op, so the caller's clean-up goes on.
+      if (!receiving) return;
+      receiving = false;
       server = undefined;
+      await app.stop();
     },
     async post(where: ThreadRef, message: ChatMessage): Promise<MessageRef> {
       const result = await call('chat.postMessage', () => app.client.chat.postMessage({
@@ -196,6 +204,21 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     onCommand(handler) { commandHandlers.push(handler); },
     onReaction(handler) { reactionHandlers.push(handler); },
   };
+}
+
+/**
+ * Why a request never got an answer, from the innermost cause ("connect ECONNREFUSED 127.0.0.1:443",
+ * "getaddrinfo ENOTFOUND slack.com") rather than the SDK's "A request error occurred: fetch failed".
+ */
+function requestFailure(error: unknown): string | undefined {
+  if ((error as { code?: unknown }).code !== 'slack_webapi_request_error') return undefined;
+  let cause: unknown = (error as { original?: unknown }).original;
+  let reason: string | undefined;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth += 1) {
+    reason = cause.message;
+    cause = cause.cause;
+  }
+  return reason === undefined ? undefined : `cannot reach the Slack API (${reason})`;
 }
 
 function withTrailingSlash(url: string | undefined): string | undefined {
