@@ -72,6 +72,29 @@ export function restoredStatePattern(sourceStateDir: string): string {
 }
 
 /**
+ * `node -e RESTORE_EXTRACT_JS <restoreDir> <restore argv as JSON>`: OpenClaw restores only into an
+ * empty dir, so a restore a crash interrupted could not run again ("target directory must be
+ * empty"). Each attempt extracts into its own fresh `<restoreDir>/attempt-*` and a complete one is
+ * renamed to `<restoreDir>/done` (atomic): a repeat after that only says so, a repeat before it
+ * starts clean. Half-extracted attempts are left for inspection (nothing here deletes).
+ */
+export const RESTORE_EXTRACT_JS = String.raw`const cp = require("child_process");
+const fs = require("fs");
+const path = require("path");
+const home = (v) => v.startsWith("~/") ? require("os").homedir() + v.slice(1) : v;
+const [dir, argvJson] = process.argv.slice(1);
+const root = home(dir);
+const done = path.join(root, "done");
+if (fs.existsSync(done)) { console.log("already extracted into " + done); process.exit(0); }
+fs.mkdirSync(root, { recursive: true });
+const target = fs.mkdtempSync(path.join(root, "attempt-"));
+const argv = JSON.parse(argvJson).map((w) => w === "{targetDir}" ? target : home(w));
+const r = cp.spawnSync(argv[0], argv.slice(1), { stdio: "inherit" });
+if (r.status !== 0) { console.error("restore into " + target + " failed (exit " + r.status + (r.error ? ": " + r.error.message : "") + ")"); process.exit(r.status || 1); }
+fs.renameSync(target, done);
+console.log("extracted into " + done);`;
+
+/**
  * Restores the backup into a fresh dir, moves the state dir in place aside, then moves the
  * backup's `<root>/payload/posix/<source state dir>` into place (OpenClaw never restores in
  * place, and the archive root is only known once extracted). Run only while nothing uses `stateDir`.
@@ -79,20 +102,21 @@ export function restoredStatePattern(sourceStateDir: string): string {
 export function restoreStateSteps(ctx: HostContext, options: RestoreOptions): PlanStep[] {
   const p = options.idPrefix ?? '';
   const restoreDir = `${options.stateDir}.restore-${ctx.runId}`;
-  const restoreArgv = runbookCommand(ctx.config, 'backupRestore', { backupFile: options.backupFile ?? ctx.backupFile, targetDir: restoreDir }, options.binary);
+  const restoreArgv = runbookCommand(ctx.config, 'backupRestore', { backupFile: options.backupFile ?? ctx.backupFile, targetDir: '{targetDir}' }, options.binary);
   return [
     hostStep(ctx, `${p}restore`, `Create ${restoreDir} for the restore`, 'restore', command(['mkdir', '-p', restoreDir]), { safeToRepeat: true }),
     // Pointed at a state dir that does not exist: run with the live one, the older release opens the
     // live database first and refuses it when the upgrade migrated it ("newer schema version 18"),
     // which is exactly when a restore is needed (measured on real 2026.9.5).
-    hostStep(ctx, `${p}restore-extract`, `Extract the backup into ${restoreDir}`, 'restore', command(restoreArgv, { OPENCLAW_STATE_DIR: `${restoreDir}.cli-state` }), { safeToRepeat: false }),
+    hostStep(ctx, `${p}restore-extract`, `Extract the backup into ${restoreDir}/done`, 'restore',
+      command(['node', '-e', RESTORE_EXTRACT_JS, restoreDir, JSON.stringify(restoreArgv)], { OPENCLAW_STATE_DIR: `${restoreDir}.cli-state` }), { safeToRepeat: true }),
     hostStep(ctx, `${p}state-ensure`, `Make sure ${options.stateDir} exists`, 'restore', command(['mkdir', '-p', options.stateDir]), { safeToRepeat: true }),
     hostStep(ctx, `${p}state-aside`, `Keep ${options.stateDir} as ${options.keepAs}`, 'restore', command(['mv', '-T', options.stateDir, options.keepAs]), {
       safeToRepeat: false,
       verify: ['test', '-d', options.keepAs],
     }),
     hostStep(ctx, `${p}state-swap`, `Move the restored state into ${options.stateDir}`, 'restore', command([
-      'find', restoreDir, '-mindepth', '1', '-type', 'd', '-path', restoredStatePattern(options.sourceStateDir ?? options.stateDir), '-prune',
+      'find', `${restoreDir}/done`, '-mindepth', '1', '-type', 'd', '-path', restoredStatePattern(options.sourceStateDir ?? options.stateDir), '-prune',
       '-exec', 'mv', '-T', '{}', options.stateDir, ';',
     ]), { safeToRepeat: false, verify: ['test', '-d', options.stateDir] }),
     // find exits 0 when nothing matched: this is what tells a bad archive.

@@ -26,6 +26,6 @@ describe('restored state dir pattern', () => {
     };
     const config = fleet({ production: { hosts: [host('gw', strategy)] } });
     const swap = commandLines(buildPlan(UPGRADE, config, planFacts(config))).find((line) => line.startsWith('gw:state-swap:'));
-    expect(swap).toBe("gw:state-swap: find /srv/openclaw/green.restore-u42 -mindepth 1 -type d -path '*/payload/posix/srv/openclaw/blue' -prune -exec mv -T '{}' /srv/openclaw/green ';'");
+    expect(swap).toBe("gw:state-swap: find /srv/openclaw/green.restore-u42/done -mindepth 1 -type d -path '*/payload/posix/srv/openclaw/blue' -prune -exec mv -T '{}' /srv/openclaw/green ';'");
   });
 });

@@ -75,12 +75,12 @@ describe('rollback across a schema change: restore the backup', () => {
     'gw:probe: ~/.clawops/releases/current/bin/openclaw --version',
     // Extracted and linked while the gateway still serves: the stop lasts only the swap + start.
     'gw:restore: mkdir -p ~/.openclaw.restore-r7',
-    `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ${B} --target ~/.openclaw.restore-r7`,
+    `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ${B} --target ~/.openclaw.restore-r7/attempt-X`,
     'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
     stop,
     'gw:state-ensure: mkdir -p ~/.openclaw',
     'gw:state-aside: mv -T ~/.openclaw ~/.openclaw.rolled-back-r7',
-    "gw:state-swap: find ~/.openclaw.restore-r7 -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw ';'",
+    "gw:state-swap: find ~/.openclaw.restore-r7/done -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw ';'",
     'gw:state-check: test -d ~/.openclaw',
     'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
     ...ctl,
@@ -104,9 +104,9 @@ describe('rollback across a schema change: restore the backup', () => {
 
   it('--from-backup takes an upgrade id or a file', () => {
     const byId = plan({ kind: 'pm2' }, { command: { fromBackup: 'u17' } });
-    expect(commandLines(byId)).toContain('gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ~/.clawops/backups/openclaw-pre-upgrade-u17-gw.tar.gz --target ~/.openclaw.restore-r7');
+    expect(commandLines(byId)).toContain('gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore ~/.clawops/backups/openclaw-pre-upgrade-u17-gw.tar.gz --target ~/.openclaw.restore-r7/attempt-X');
     const byFile = plan({ kind: 'pm2' }, { command: { fromBackup: '/mnt/backups/gw-nightly.tar.gz' } });
-    expect(commandLines(byFile)).toContain('gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore /mnt/backups/gw-nightly.tar.gz --target ~/.openclaw.restore-r7');
+    expect(commandLines(byFile)).toContain('gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw.restore-r7.cli-state ~/.clawops/releases/2026.9.5/bin/openclaw backup restore /mnt/backups/gw-nightly.tar.gz --target ~/.openclaw.restore-r7/attempt-X');
   });
 
   it('refuses when no backup is known', () => {

@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/runbook/plan.js';
 import type { Command } from '../../../src/commands/types.js';
 import type { HostFacts, PlanStep } from '../../../src/runbook/types.js';
-import { HANDOFF_JS } from '../../../src/runbook/handoff.js';
-import { displayCommand } from '../../../src/runbook/render.js';
-import { commandLines, fleet, host, planFacts } from './fixtures.js';
+import { commandLine, commandLines, fleet, host, planFacts } from './fixtures.js';
 
 const UPGRADE: Command = { kind: 'upgrade', version: '2026.9.6', dryRun: false, skipStaging: false };
 const B = '~/.clawops/backups/openclaw-pre-upgrade-u42-gw.tar.gz';
@@ -83,9 +81,7 @@ describe('blue-green', () => {
   function lines(plan: { steps: readonly PlanStep[] }): string[] {
     return plan.steps.map((step) => {
       if (step.action.type !== 'command') return `${step.id}: (${step.action.type})`;
-      const { argv, env } = step.action;
-      if (argv[0] === 'node' && argv[2] === HANDOFF_JS) return `${step.id}: handoff ${argv[3]} on ${env?.OPENCLAW_STATE_DIR}:${env?.OPENCLAW_GATEWAY_PORT}`;
-      return `${step.id}: ${displayCommand(argv, env)}`;
+      return `${step.id}: ${commandLine(step.action.argv, step.action.env)}`;
     });
   }
 
@@ -99,10 +95,10 @@ describe('blue-green', () => {
       'gw:handoff-freeze: handoff freeze on ~/.openclaw:18789',
       `gw:handoff-snapshot: ~/.clawops/releases/current/bin/openclaw backup create --output ${H} --verify --json`,
       'gw:restore: mkdir -p ~/.openclaw-green.restore-u42',
-      `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw-green.restore-u42.cli-state ~/.clawops/releases/current/bin/openclaw backup restore ${H} --target ~/.openclaw-green.restore-u42`,
+      `gw:restore-extract: OPENCLAW_STATE_DIR=~/.openclaw-green.restore-u42.cli-state ~/.clawops/releases/current/bin/openclaw backup restore ${H} --target ~/.openclaw-green.restore-u42/attempt-X`,
       'gw:state-ensure: mkdir -p ~/.openclaw-green',
       'gw:state-aside: mv -T ~/.openclaw-green ~/.openclaw-green.replaced-u42',
-      "gw:state-swap: find ~/.openclaw-green.restore-u42 -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw-green ';'",
+      "gw:state-swap: find ~/.openclaw-green.restore-u42/done -mindepth 1 -type d -path '*/payload/posix/*/.openclaw' -prune -exec mv -T '{}' ~/.openclaw-green ';'",
       'gw:state-check: test -d ~/.openclaw-green',
       'gw:handoff-leases: handoff clear-leases on ~/.openclaw-green:19789',
       'gw:idle-start: PM2_HOME=~/.pm2-oc OPENCLAW_STATE_DIR=~/.openclaw-green pm2 start ~/.clawops/releases/2026.9.6/bin/openclaw --name openclaw-green --interpreter none -- gateway run --port 19789 --bind loopback',
