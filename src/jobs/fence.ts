@@ -38,6 +38,18 @@ export class AttemptFence {
   }
 
   /**
+   * Calls `onLost` once another attempt took a newer token (checked every second: a processor that
+   * lost a lock renewal to a slow or starved process learns it within a second). Returns the stop.
+   */
+  watch(upgradeId: string, token: number, onLost: () => void, intervalMs = 1000): () => void {
+    const timer = setInterval(() => {
+      // A Redis outage is not a takeover: the atomic cursor write decides once Redis answers again.
+      void this.holds(upgradeId, token).then((holds) => { if (!holds) onLost(); }, () => undefined);
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }
+
+  /**
    * Writes the job's data only while `token` is the newest: `stale` when a newer attempt owns the
    * upgrade, `gone` when the job no longer exists.
    */

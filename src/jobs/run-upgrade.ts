@@ -15,6 +15,7 @@ import type { PlanGate, PlanStep } from '../runbook/types.js';
 import type { RemoteShell } from '../remote/types.js';
 import { executeStep, type StepResult } from './execute-step.js';
 import { AttemptFence } from './fence.js';
+import { lastOutputLine, undoBeforeTraffic } from './undo-host.js';
 import { passGate } from './gates.js';
 import { failBudget, firstUnsettled, isSettled, nextAction, planSegments } from './next-steps.js';
 import type { UpgradeJobData, UpgradeJobResult, UpgradeOutcome } from './queue.js';
@@ -103,18 +104,14 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     const titles = cut.map((id) => plan.steps.find((step) => step.id === id)?.title ?? id).map((title) => `"${title}"`).join(', ');
     await emitLog('warn', `The worker running this upgrade stopped during ${titles}; attempt ${attempt} takes over there (a step safe to repeat runs again, any other is checked first or asked)`);
   }
-  // Lost a lock renewal to a slow or starved process: the newer attempt's token says so within a second.
-  const watchdog = setInterval(() => {
-    void fence.holds(upgradeId, attempt).then((holds) => { if (!holds) loseFence(); }, () => undefined);
-  }, 1000);
+  const stopWatching = fence.watch(upgradeId, attempt, loseFence);
   try {
     return await runAttempt();
   } finally {
-    clearInterval(watchdog);
+    stopWatching();
   }
 
   async function runAttempt(): Promise<UpgradeJobResult> {
-
     /** Returns an outcome that ends the upgrade, or null when the gate passed. */
     const gate = async (planGate: PlanGate): Promise<UpgradeJobResult | null> => {
       const result = await passGate(job, token, planGate, gateDeps, save);
@@ -146,31 +143,11 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     };
 
     const undone = new Set<string>();
-    /**
-     * A host failed before its traffic moved: run what the plan says undoes its preparation (blue-green:
-     * remove the idle color, resume the live one). Each step is attempted even when one before it
-     * failed; the thread gets one line saying what was done.
-     */
     const undoHost = async (host: string, reason: string) => {
-      const steps = (plan.onFailure ?? []).filter((step) => step.host === host);
-      const moved = plan.steps.some((step) => step.host === host && step.kind === 'switch' && cursor.done.includes(step.id));
-      if (steps.length === 0 || moved || undone.has(host)) return;
+      if (undone.has(host)) return;
       undone.add(host);
-      const lines: string[] = [];
-      let allOk = true;
-      for (const step of steps) {
-        try {
-          const result = await executeStep(step, { host: findHost(config, step.environment, host), shell: deps.shell, signal: new AbortController().signal, now: services.now, onHealth: () => undefined });
-          allOk &&= result.ok;
-          // A failure says why; a success only what a reporting step measured (not PM2's table footer).
-          const said = result.ok ? (step.report === true ? lastOutputLine(result.excerpt) : '') : lastOutputLine(`${result.error}\n${result.excerpt}`);
-          lines.push(`${result.ok ? '✅' : '❌'} ${step.title}${said === '' ? '' : `: ${said}`}`);
-        } catch (error) {
-          allOk = false;
-          lines.push(`❌ ${step.title}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-      await emitLog(allOk ? 'warn' : 'error', `${host} failed before its traffic moved (${reason}); undone:\n${lines.join('\n')}`);
+      const result = await undoBeforeTraffic({ plan, cursor, host, reason, config, shell: deps.shell, now: services.now });
+      if (result !== null) await emitLog(result.level, result.message);
     };
 
     /** A host's chain failed: tolerated (host skipped from now on) while within maxFailPercent, else the upgrade stops. */
@@ -311,13 +288,6 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     const details = failures.length === 0 ? '' : ` (${describeFailures(failures)})`;
     return finish('succeeded', `${done}; ${failedHosts.length} host(s) failed and were skipped: ${failedHosts.join(', ')}${details}`, failedHosts);
   }
-}
-
-function lastOutputLine(text: string | undefined): string {
-  // eslint-disable-next-line no-control-regex -- terminal colours from PM2 and OpenClaw
-  const lines = (text ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  const last = lines.at(-1) ?? '';
-  return last.length > 240 ? `${last.slice(0, 239)}…` : last;
 }
 
 /** Graceful worker stop between steps: hand the job back to the queue, no stall counted. */

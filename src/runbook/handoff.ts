@@ -56,6 +56,22 @@ function accounts() {
   return out;
 }
 const names = (list) => list.map((x) => x.channel + "/" + x.accountId).join(", ");
+// Polls until every account pick(list) names runs, is connected and probes fine (the accounts, or
+// null after a.waitMs with what is down on stderr).
+function waitConnected(pick) {
+  const deadline = Date.now() + a.waitMs;
+  for (;;) {
+    const list = accounts();
+    if (list !== null) {
+      const want = pick(list);
+      const find = (w) => list.find((x) => x.channel === w.channel && x.accountId === w.accountId);
+      const down = want.filter((w) => { const x = find(w); return !(x && x.running && x.connected && x.probeOk); });
+      if (down.length === 0) return want;
+      if (Date.now() > deadline) { console.error("not connected: " + down.map((w) => { const x = find(w); return w.channel + "/" + w.accountId + " (" + (x ? (x.lifecycle || "stopped") + (x.lastError ? ": " + x.lastError : "") : "not listed") + ")"; }).join(", ")); return null; }
+    } else if (Date.now() > deadline) { console.error("the gateway is still starting"); return null; }
+    sleep(1000);
+  }
+}
 function main() {
   const h = load();
   const now = Date.now();
@@ -113,31 +129,17 @@ function main() {
   if (mode === "check-channels") {
     const want = h.accounts || [];
     if (want.length === 0) { console.log("no channel account to hand over"); return 0; }
-    const deadline = now + a.waitMs;
-    let missing = want;
-    for (;;) {
-      const list = accounts();
-      if (list !== null) {
-        missing = want.filter((w) => !list.some((x) => x.channel === w.channel && x.accountId === w.accountId && x.running && x.connected && x.probeOk));
-        if (missing.length === 0) { h.channelsUpAt = h.channelsUpAt || Date.now(); save(h); console.log("channels up here: " + names(want)); return 0; }
-        if (Date.now() > deadline) { console.error("not connected: " + missing.map((m) => { const x = list.find((y) => y.channel === m.channel && y.accountId === m.accountId); return m.channel + "/" + m.accountId + " (" + (x ? (x.lifecycle || "stopped") + (x.lastError ? ": " + x.lastError : "") : "not listed") + ")"; }).join(", ")); return 1; }
-      } else if (Date.now() > deadline) { console.error("the gateway is still starting"); return 1; }
-      sleep(1000);
-    }
+    if (!waitConnected(() => want)) return 1;
+    h.channelsUpAt = h.channelsUpAt || Date.now(); save(h);
+    console.log("channels up here: " + names(want));
+    return 0;
   }
   if (mode === "channels-connected") {
     // The guide's "verify all channels have reconnected": every enabled, configured account.
-    const deadline = now + a.waitMs;
-    for (;;) {
-      const list = accounts();
-      if (list !== null) {
-        const want = list.filter((x) => x.wanted);
-        const down = want.filter((x) => !(x.running && x.connected && x.probeOk));
-        if (down.length === 0) { console.log(want.length === 0 ? "no channel account configured" : "connected: " + names(want)); return 0; }
-        if (Date.now() > deadline) { console.error("not connected: " + down.map((x) => x.channel + "/" + x.accountId + " (" + (x.lifecycle || "stopped") + (x.lastError ? ": " + x.lastError : "") + ")").join(", ")); return 1; }
-      } else if (Date.now() > deadline) { console.error("the gateway is still starting"); return 1; }
-      sleep(1000);
-    }
+    const want = waitConnected((list) => list.filter((x) => x.wanted));
+    if (!want) return 1;
+    console.log(want.length === 0 ? "no channel account configured" : "connected: " + names(want));
+    return 0;
   }
   if (mode === "freeze-held") {
     if (!h.frozenAt) { console.error("no freeze is recorded in " + file); return 1; }
@@ -210,13 +212,17 @@ interface HandoffStepSpec {
   timeoutMs?: number;
 }
 
+/** The profile's CLI argv the host script runs (`{method}` and `{params}` are filled there). */
+function cliArgs(ctx: HostContext, binary: readonly string[]): { call: string[]; status: string[] } {
+  return {
+    call: runbookCommand(ctx.config, 'gatewayCall', { method: '{method}', params: '{params}' }, binary),
+    status: runbookCommand(ctx.config, 'channelsStatus', {}, binary),
+  };
+}
+
 /** One run of the host script as a plan step. */
 export function handoffStep(ctx: HostContext, config: BlueGreenConfig, spec: HandoffStepSpec): PlanStep {
-  const args = {
-    call: runbookCommand(ctx.config, 'gatewayCall', { method: '{method}', params: '{params}' }, spec.binary),
-    status: runbookCommand(ctx.config, 'channelsStatus', {}, spec.binary),
-    ...spec.extra,
-  };
+  const args = { ...cliArgs(ctx, spec.binary), ...spec.extra };
   const step = hostStep(ctx, spec.suffix, spec.title, spec.kind,
     command(['node', '-e', HANDOFF_JS, spec.mode, handoffFile(ctx, spec.record), JSON.stringify(args)], colorEnv(config, spec.color)),
     { safeToRepeat: true, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) });
@@ -230,11 +236,7 @@ export function handoffStep(ctx: HostContext, config: BlueGreenConfig, spec: Han
  */
 export function channelsConnectedStep(ctx: HostContext, binary: readonly string[], stateDir: string, port: number, suffix: string): PlanStep {
   const waitMs = ctx.config.runbook.timeouts.readySeconds * 1000;
-  const args = {
-    call: runbookCommand(ctx.config, 'gatewayCall', { method: '{method}', params: '{params}' }, binary),
-    status: runbookCommand(ctx.config, 'channelsStatus', {}, binary),
-    waitMs,
-  };
+  const args = { ...cliArgs(ctx, binary), waitMs };
   const step = hostStep(ctx, suffix, 'Health: channels connected (channels status --probe)', 'verify',
     command(['node', '-e', HANDOFF_JS, 'channels-connected', '-', JSON.stringify(args)], { OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port) }),
     { safeToRepeat: true, timeoutMs: waitMs + 60_000 });

@@ -119,10 +119,11 @@ function upgradeSteps(ctx: HostContext, config: BlueGreenConfig): HostSteps {
   const idleBinary = [releaseBinary(ctx.host, ctx.toVersion)];
   const snapshot = `${trimSlash(ctx.host.backupDir)}/handoff-${ctx.runId}.tar.gz`;
   const readyMs = ctx.config.runbook.timeouts.readySeconds * 1000;
-  const onLive = (suffix: string, title: string, kind: StepKind, mode: HandoffMode, extra?: Record<string, string | number>, timeoutMs?: number) =>
-    handoffStep(ctx, config, { suffix, title, kind, mode, color: live, record: live, binary: liveBinary, ...(extra ? { extra } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
-  const onIdle = (suffix: string, title: string, kind: StepKind, mode: HandoffMode, extra?: Record<string, string | number>, timeoutMs?: number) =>
-    handoffStep(ctx, config, { suffix, title, kind, mode, color: idle, record: live, binary: idleBinary, ...(extra ? { extra } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+  // The script talks to one color's gateway with that color's release; the record is always the live color's.
+  const on = (color: Color) => (suffix: string, title: string, kind: StepKind, mode: HandoffMode, extra?: Record<string, string | number>, timeoutMs?: number) =>
+    handoffStep(ctx, config, { suffix, title, kind, mode, color, record: live, binary: color === live ? liveBinary : idleBinary, ...(extra ? { extra } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+  const onLive = on(live);
+  const onIdle = on(idle);
 
   const stopChannels = onLive('handoff-channels', `Stop ${live}'s channel accounts (messages wait at the provider until ${idle} takes them)`, 'install', 'stop-channels');
   const gate = gateBefore(stopChannels, `${name}:switch-traffic`,
