@@ -8,6 +8,8 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Plan } from '../runbook/types.js';
+import type { Cursor } from './queue.js';
 
 // Same write as BullMQ's own updateData script (HSET <job key> data <json>), behind the token check.
 const SAVE_IF_CURRENT = `
@@ -61,4 +63,27 @@ export class AttemptFence {
     }
     return result === 0 ? 'stale' : 'gone';
   }
+}
+
+/** How long a takeover waits before it looks at an interrupted step. */
+const TAKEOVER_GRACE_MS = 2500;
+
+/**
+ * What an attempt does first when it finds a step started but not done. It says so in the thread,
+ * unless a retry after a reported error already did (BullMQ's attemptsMade counted up since the
+ * cursor was saved). Then it waits: the attempt before may still be ending its command. A
+ * superseded attempt aborts it within a second (watch). A dead worker's command dies within a
+ * second of its connection dropping (the remote wrapper). Checking "is it done?" before that can
+ * say no and run the step beside it (seen once under a full test run: a link switch ran twice,
+ * the second got "cannot stat").
+ */
+export async function takeOver(input: { plan: Plan; cursor: Cursor; attempt: number; attemptsMade: number; say: (message: string) => Promise<void> }): Promise<void> {
+  const { plan, cursor } = input;
+  const cut = cursor.started.filter((id) => !cursor.done.includes(id));
+  if (cut.length === 0) return;
+  if ((cursor.attemptsMade ?? 0) === input.attemptsMade) {
+    const titles = cut.map((id) => plan.steps.find((step) => step.id === id)?.title ?? id).map((title) => `"${title}"`).join(', ');
+    await input.say(`The worker running this upgrade stopped during ${titles}; attempt ${input.attempt} takes over there (a step safe to repeat runs again, any other is checked first or asked)`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, TAKEOVER_GRACE_MS));
 }

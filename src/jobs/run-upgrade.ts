@@ -14,7 +14,7 @@ import { isClawopsError } from '../errors.js';
 import type { PlanGate, PlanStep } from '../runbook/types.js';
 import type { RemoteShell } from '../remote/types.js';
 import { executeStep, type StepResult } from './execute-step.js';
-import { AttemptFence } from './fence.js';
+import { AttemptFence, takeOver } from './fence.js';
 import { lastOutputLine, undoBeforeTraffic } from './undo-host.js';
 import { passGate } from './gates.js';
 import { failBudget, firstUnsettled, isSettled, nextAction, planSegments } from './next-steps.js';
@@ -98,12 +98,7 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
 
   if (await services.isFinished(upgradeId)) return { outcome: 'cancelled', summary: 'already finished' };
   attempt = await fence.begin(upgradeId);
-  const cut = cursor.started.filter((id) => !cursor.done.includes(id));
-  // A retry after a reported error has said so already; a predecessor that died said nothing.
-  if (cut.length > 0 && (cursor.attemptsMade ?? 0) === job.attemptsMade) {
-    const titles = cut.map((id) => plan.steps.find((step) => step.id === id)?.title ?? id).map((title) => `"${title}"`).join(', ');
-    await emitLog('warn', `The worker running this upgrade stopped during ${titles}; attempt ${attempt} takes over there (a step safe to repeat runs again, any other is checked first or asked)`);
-  }
+  await takeOver({ plan, cursor, attempt, attemptsMade: job.attemptsMade, say: (message) => emitLog('warn', message) });
   const stopWatching = fence.watch(upgradeId, attempt, loseFence);
   try {
     return await runAttempt();
