@@ -52,6 +52,21 @@ export class AttemptFence {
   }
 
   /**
+   * Returns once no other processor holds the job's BullMQ lock. BullMQ renews locks per job id:
+   * when this worker also runs the newer attempt, a superseded attempt that ended at once would
+   * untrack the id and stop the newer attempt's renewal, so the job stalls and is handed over again,
+   * and again (measured: 30 takeovers in a row on a real rollback).
+   */
+  async waitForSuccessor<T>(job: Job<T>, lockToken: string | undefined): Promise<void> {
+    const lockKey = `${job.queueQualifiedName}:${job.id}:lock`;
+    for (;;) {
+      const holder = await this.redis.get(lockKey);
+      if (holder === null || holder === lockToken) return;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
+  /**
    * Writes the job's data only while `token` is the newest: `stale` when a newer attempt owns the
    * upgrade, `gone` when the job no longer exists.
    */

@@ -263,7 +263,10 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
       if (running.size > 0) await Promise.race(running.values());
     }
 
-    if (fenced) throw new Error(`attempt ${attempt} of ${upgradeId} was superseded by a newer attempt; it stopped without recording anything`);
+    if (fenced) {
+      await fence.waitForSuccessor(job, token);
+      throw new Error(`attempt ${attempt} of ${upgradeId} was superseded by a newer attempt; it stopped without recording anything`);
+    }
     const hostsNamed = [...new Set([...failedHosts, ...failures.flatMap((failure) => failure.step.host === undefined ? [] : [failure.step.host])])];
     if (fatal) {
       const summary = describeFailures(failures);
