@@ -15,6 +15,7 @@ export type ClawopsErrorCode =
   | 'SSH_DISCONNECTED'
   | 'COMMAND_TIMEOUT'
   | 'ABORTED'
+  | 'SUPERSEDED'
   | 'PLAN_INVALID'
   | 'ENVIRONMENT_LOCKED'
   | 'STEP_FAILED'

@@ -15,6 +15,7 @@ import type { PlanGate, PlanStep } from '../runbook/types.js';
 import type { RemoteShell } from '../remote/types.js';
 import { executeStep, type StepResult } from './execute-step.js';
 import { AttemptFence, takeOver } from './fence.js';
+import { fencedShell } from '../remote/host-fence.js';
 import { lastOutputLine, undoBeforeTraffic } from './undo-host.js';
 import { passGate } from './gates.js';
 import { failBudget, firstUnsettled, isSettled, nextAction, planSegments } from './next-steps.js';
@@ -65,6 +66,8 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     log.warn({ attempt }, 'a newer attempt took this upgrade over; this one stops without recording anything');
     attemptAbort.abort();
   };
+  // Every host command of this attempt carries its token to the host (src/remote/host-fence.ts).
+  const hostShell = (label: string) => fencedShell(deps.shell, { upgradeId, token: attempt }, label);
   const stepSignal = signal === undefined ? attemptAbort.signal : AbortSignal.any([signal, attemptAbort.signal]);
   // job.data keeps pointing at the live cursor (fence.save stores the object it is given).
   const save = serializeSaves(async () => {
@@ -141,7 +144,7 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
     const undoHost = async (host: string, reason: string) => {
       if (undone.has(host)) return;
       undone.add(host);
-      const result = await undoBeforeTraffic({ plan, cursor, host, reason, config, shell: deps.shell, now: services.now });
+      const result = await undoBeforeTraffic({ plan, cursor, host, reason, config, shellFor: hostShell, now: services.now });
       if (result !== null) await emitLog(result.level, result.message);
     };
 
@@ -174,7 +177,7 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
         const confirmId = `confirm:${step.id}`;
         const interrupted = cursor.started.includes(step.id) && !cursor.done.includes(step.id);
         if (interrupted && !step.safeToRepeat && !cursor.passedGates.includes(confirmId)) {
-          const state = await verifyInterrupted(step, deps, signal);
+          const state = await verifyInterrupted(step, { ...deps, shell: hostShell(`verify:${step.id}`) }, signal);
           if (state === 'done') {
             markDone(step);
             await save();
@@ -199,12 +202,13 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
           const host = step.host === undefined ? undefined : findHost(config, step.environment, step.host);
           result = await executeStep(step, {
             ...(host ? { host } : { environmentHosts: planHosts(plan, step.environment, config, failedHosts) }),
-            shell: deps.shell,
+            shell: hostShell(step.id),
             signal: stepSignal,
             now: services.now,
             onHealth: (results) => { void services.emit({ type: 'health', upgradeId, results }); },
           });
         } catch (error) {
+          if (isClawopsError(error, 'SUPERSEDED')) loseFence();
           if (fenced) return;
           const message = error instanceof Error ? error.message : String(error);
           if (isClawopsError(error, 'ABORTED') && signal?.aborted) { shutdown = true; return; }
@@ -233,7 +237,8 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
         await services.emit({ type: 'step-failed', upgradeId, stepId: step.id, at, durationMs: result.durationMs, excerpt: result.excerpt, error: result.error, ...exit });
         await hostFailed({ step, error: result.error, refused: false, proposeRollback: result.proposeRollback === true });
       } catch (error) {
-        thrown ??= { error };
+        if (isClawopsError(error, 'SUPERSEDED')) loseFence();
+        else thrown ??= { error };
       }
     };
 

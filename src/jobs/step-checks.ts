@@ -25,7 +25,7 @@ export async function verifyInterrupted(step: PlanStep, deps: { config: ClawopsC
     deps.logger.warn({ step: step.id, exitCode: result.exitCode, output: outputExcerpt(result.stdout, result.stderr, 5) }, 'verify probe unsure');
     return 'unsure';
   } catch (error) {
-    if (isClawopsError(error) && TRANSIENT.has(error.code)) throw error;
+    if (isClawopsError(error) && (TRANSIENT.has(error.code) || error.code === 'SUPERSEDED')) throw error;
     return 'unsure';
   }
 }

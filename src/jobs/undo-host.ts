@@ -17,7 +17,8 @@ export interface UndoInput {
   /** Why the host failed, for the thread. */
   reason: string;
   config: ClawopsConfig;
-  shell: RemoteShell;
+  /** The shell for one step, by its journal label (src/remote/host-fence.ts). */
+  shellFor: (label: string) => RemoteShell;
   now: () => number;
 }
 
@@ -32,7 +33,7 @@ export async function undoBeforeTraffic(input: UndoInput): Promise<{ level: 'war
   for (const step of steps) {
     try {
       const result = await executeStep(step, {
-        host: findHost(input.config, step.environment, host), shell: input.shell, signal: new AbortController().signal, now: input.now, onHealth: () => undefined,
+        host: findHost(input.config, step.environment, host), shell: input.shellFor(`undo:${step.id}`), signal: new AbortController().signal, now: input.now, onHealth: () => undefined,
       });
       allOk &&= result.ok;
       // A failure says why; a success only what a reporting step measured (not PM2's table footer).

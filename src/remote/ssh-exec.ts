@@ -5,6 +5,7 @@
 import { constants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import { ClawopsError } from '../errors.js';
+import { FENCE_EPILOGUE, fencePrelude, type HostFence } from './host-fence.js';
 
 const PID_MARKER = 'clawops-pid:';
 const PREFACE_LIMIT = 64 * 1024;
@@ -19,8 +20,10 @@ const PREFACE_LIMIT = 64 * 1024;
  * script it spawned go together. Daemons a command starts (PM2, nginx) call setsid and live on.
  * A background job ignores SIGINT/SIGQUIT; commands here never rely on those.
  */
-export function killableScript(command: string): string {
-  return `printf '${PID_MARKER}%s\\n' "$$" >&2; trap 'kill -KILL 0' TERM; exec 3<&0; { ${command}\n} <&3 3<&- & c=$!; ${ORPHAN_WATCH} & w=$!; wait $c; s=$?; kill $w 2>/dev/null; exit $s`;
+export function killableScript(command: string, fence?: HostFence): string {
+  const prelude = fence === undefined ? '' : `${fencePrelude(fence)}\n`;
+  const epilogue = fence === undefined ? '' : `; ${FENCE_EPILOGUE}`;
+  return `printf '${PID_MARKER}%s\\n' "$$" >&2; trap 'kill -KILL 0' TERM; ${prelude}exec 3<&0; { ${command}\n} <&3 3<&- & c=$!; ${ORPHAN_WATCH} & w=$!; wait $c; s=$?; kill $w 2>/dev/null${epilogue}; exit $s`;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type RemoteLogger, type SshConnection,
 } from './ssh-connection.js';
 import { driveChannel, killableScript } from './ssh-exec.js';
+import { SUPERSEDED_EXIT, SUPERSEDED_MARKER } from './host-fence.js';
 import type { RemoteShell, RemoteTarget, RunOptions, RunResult } from './types.js';
 
 export type { RemoteLogger } from './ssh-connection.js';
@@ -69,11 +70,15 @@ export function createSshShell(options: SshShellOptions = {}): RemoteShell {
       const conn = await connection(target, signal);
       await acquireChannel(conn, maxChannels, signal);
       try {
-        const result = await openExec(conn, killableScript(script), (channel) => driveChannel(channel, {
+        const result = await openExec(conn, killableScript(script, runOptions.fence), (channel) => driveChannel(channel, {
           stdin: runOptions.stdin, timeoutMs: runOptions.timeoutMs, signal, maxOutputBytes, label, connectionClosed: () => conn.closed,
           kill: (pid) => killRemote(conn, pid, settings.logger),
         }));
         const durationMs = Math.round(performance.now() - started);
+        if (runOptions.fence !== undefined && result.exitCode === SUPERSEDED_EXIT && result.stderr.includes(SUPERSEDED_MARKER)) {
+          const { upgradeId, token } = runOptions.fence;
+          throw new ClawopsError('SUPERSEDED', `${target.name} refused ${label}: a newer attempt than ${token} of ${upgradeId} has run there`, { host: target.name });
+        }
         settings.logger?.debug({ host: target.name, command: label, exitCode: result.exitCode, durationMs }, 'remote command finished');
         return { ...result, durationMs };
       } catch (error) {

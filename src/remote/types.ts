@@ -1,4 +1,5 @@
 /** How clawops reaches a target host. One real implementation (SSH); the executor is the only place argv is joined. */
+import type { HostFence } from './host-fence.js';
 
 export interface RemoteTarget {
   /** Host name from the fleet config (used in messages and errors). */
@@ -22,6 +23,8 @@ export interface RunOptions {
   cwd?: string;
   /** Environment variables for this command only, over `RemoteTarget.env` (names `[A-Za-z_][A-Za-z0-9_]*`). */
   env?: Readonly<Record<string, string>>;
+  /** The upgrade attempt this command belongs to: checked and journaled on the host (host-fence.ts). */
+  fence?: HostFence;
 }
 
 export interface RunResult {
@@ -33,7 +36,8 @@ export interface RunResult {
 
 /**
  * Runs argv arrays on hosts. Never throws for a non-zero exit; throws ClawopsError for
- * HOST_KEY_MISMATCH, SSH_CONNECT_FAILED, SSH_DISCONNECTED, COMMAND_TIMEOUT and ABORTED.
+ * HOST_KEY_MISMATCH, SSH_CONNECT_FAILED, SSH_DISCONNECTED, COMMAND_TIMEOUT, ABORTED, and SUPERSEDED
+ * (a fenced command the host refused: a newer attempt of its upgrade ran there).
  */
 export interface RemoteShell {
   run(target: RemoteTarget, argv: readonly string[], options?: RunOptions): Promise<RunResult>;

@@ -5,12 +5,12 @@
  * a new processor does first.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { AttemptFence } from '../../src/jobs/fence.js';
 import { createLocalShell } from '../harness/local-shell.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
@@ -77,3 +77,30 @@ test('an attempt that loses its token ends its command in flight and never start
   expect(log.events.filter((event) => (event.type === 'step-finished' || event.type === 'step-failed') && event.stepId === 'slow')).toEqual([]);
   expect(log.events.some((event) => event.type === 'step-started' && event.stepId === 'next')).toBe(false);
 }, 30_000);
+
+test('a job handed over inside the same worker runs on after one takeover, not in a loop', async () => {
+  // Its own prefix: the test above leaves a superseded upgrade holding staging and host-a.
+  const loop = await startEngine(redis.url, createLocalShell(), { prefix: 'fence-loop' });
+  onTestFinished(() => loop.close());
+  const { engine, setPlan } = loop;
+  setPlan(makePlan([
+    shStep('slow', `echo run >> ${dir}/loop; sleep 8; echo done >> ${dir}/loop-done`),
+    shStep('last', `echo run >> ${dir}/loop-last`, { kind: 'switch', safeToRepeat: false }),
+  ]));
+  const submitted = await engine.submit(upgradeCommand(), alice);
+  if (!submitted.ok) throw new Error(submitted.message);
+  const log = record(engine, submitted.upgradeId);
+  await log.waitFor((event) => event.type === 'step-started' && event.stepId === 'slow');
+  // A lost lock, as after a missed renewal: the stall check hands the job to a processor of the
+  // same worker (concurrency 4) while the first still runs it.
+  await client.del(`fence-loop:upgrades:${submitted.upgradeId}:lock`);
+  const finished = await log.waitFor((event) => event.type === 'finished', 60_000);
+  log.stop();
+  expect(finished).toMatchObject({ outcome: 'succeeded' });
+  // One takeover: the superseded attempt's end did not stop the renewal of the newer attempt's lock.
+  expect(Number(await client.get(`fence-loop:fence:${submitted.upgradeId}`))).toBe(2);
+  const read = async (name: string) => (await readFile(join(dir, name), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  expect(await read('loop')).toBe(2);
+  expect(await read('loop-done')).toBe(1);
+  expect(await read('loop-last')).toBe(1);
+}, 90_000);

@@ -3,6 +3,9 @@
  * the restarted gateway) is replaced by a new worker process, which resumes from the saved
  * cursor: the upgrade finishes and npm installed each release exactly once per host.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ATTEMPTS_DIR, actionsAfterTakeover, journalName, parseJournal } from '../../src/remote/host-fence.js';
 import { workerChildren } from '../jobs/worker-children.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openclawVersion } from '../harness/openclaw.js';
@@ -40,6 +43,10 @@ test('a worker killed with SIGKILL mid-upgrade is replaced and the upgrade finis
     expect(await npmInstallRuns(host, '1.3.0')).toBe(1);
     expect(await npmInstallRuns(host, '1.2.0')).toBe(1);
     expect((await openclawVersion(f.shell, host, `${RELEASES_DIR}/current/bin/openclaw`)).version).toBe('1.3.0');
+    // The host's own journal: both attempts ran there, and the first did nothing once the second began.
+    const entries = parseJournal(await readFile(join(host.homeDir, ATTEMPTS_DIR, journalName(submitted.upgradeId)), 'utf8'));
+    expect(new Set(entries.map((entry) => entry.token)).size).toBeGreaterThanOrEqual(2);
+    expect(actionsAfterTakeover(entries)).toEqual([]);
   }
   log.stop();
   await workers.stop(worker);
