@@ -26,13 +26,22 @@ export interface AuditStep {
 export interface AuditApproval extends Approval {
   gateId: string;
   counted: boolean;
+  /** Why it did not count. */
   note?: string;
+  /** It came after its gate closed or the upgrade finished; `note` says which. */
+  late?: boolean;
+  /** Where a late one was given (`platform:channel:message`), when it came from chat. */
+  message?: string;
 }
 
 export interface AuditGate {
   gateId: string;
+  /** The gate's title in the plan (records written before titles were kept: absent). */
+  title?: string;
   status: 'waiting' | 'passed' | 'rejected' | 'expired';
   at: string;
+  approvers?: Approval[];
+  rejectedBy?: Approval;
 }
 
 /** Everything about one upgrade: who, what, when, plan hash, every step, approvals, outcome. */
@@ -71,6 +80,8 @@ export type HistoryEntry = UpgradeRecord | RefusalRecord;
 
 interface Meta extends Omit<UpgradeRecord, 'steps' | 'gates' | 'approvals' | 'outcome' | 'summary' | 'finishedAt'> {
   order: Array<Pick<AuditStep, 'stepId' | 'title' | 'host' | 'kind'>>;
+  /** Gate id -> title, so a gate that passed without waiting is named too. */
+  gateTitles?: Record<string, string>;
 }
 
 export class AuditStore {
@@ -91,6 +102,7 @@ export class AuditStore {
           type: 'upgrade', upgradeId: event.upgradeId, kind: plan.kind, environment: plan.environment, requester: event.requester,
           requestedAt: at, toVersion: plan.toVersion, fromVersions: plan.fromVersions, strategy: plan.strategy, planHash: plan.hash,
           order: plan.steps.map((step) => ({ stepId: step.id, title: step.title, kind: step.kind, ...(step.host ? { host: step.host } : {}) })),
+          gateTitles: Object.fromEntries(plan.gates.map((gate) => [gate.id, gate.title])),
         };
         const member = `upgrade:${event.upgradeId}`;
         await this.redis.multi().hset(key, 'meta', JSON.stringify(meta))
@@ -115,18 +127,19 @@ export class AuditStore {
       case 'step-skipped':
         await this.updateStep(key, event.stepId, (step) => ({ ...step, status: 'skipped', error: event.reason }));
         return;
-      case 'gate-approval': {
-        const approval: AuditApproval = { ...event.approval, gateId: event.gateId, counted: event.counted, ...(event.note ? { note: event.note } : {}) };
-        const seq = await this.redis.hincrby(key, 'approvals', 1);
-        await this.redis.hset(key, `approval:${String(seq).padStart(6, '0')}`, JSON.stringify(approval));
+      case 'gate-approval':
+        await this.addApproval(key, { ...event.approval, gateId: event.gateId, counted: event.counted, ...(event.note ? { note: event.note } : {}) });
         return;
-      }
       case 'gate-waiting':
       case 'gate-passed':
       case 'gate-rejected':
       case 'gate-expired': {
         const status = ({ 'gate-waiting': 'waiting', 'gate-passed': 'passed', 'gate-rejected': 'rejected', 'gate-expired': 'expired' } as const)[event.type];
-        const gate: AuditGate = { gateId: event.gateId, status, at };
+        const who = event.type === 'gate-passed' ? { approvers: event.approvers } : event.type === 'gate-rejected' ? { rejectedBy: event.by } : {};
+        // Gates the plan does not list (a closed window's question) are titled by their waiting event only.
+        const previous = event.type === 'gate-waiting' ? null : await this.redis.hget(key, `gate:${event.gateId}`);
+        const title = event.type === 'gate-waiting' ? event.title : previous === null ? undefined : (JSON.parse(previous) as AuditGate).title;
+        const gate: AuditGate = { gateId: event.gateId, ...(title === undefined ? {} : { title }), status, at, ...who };
         await this.redis.hset(key, `gate:${event.gateId}`, JSON.stringify(gate));
         return;
       }
@@ -136,6 +149,23 @@ export class AuditStore {
       default:
         return;
     }
+  }
+
+  /**
+   * A decision that came after its gate closed or the upgrade finished. It is not an event of
+   * the upgrade (its thread may be complete already); the person is answered in chat instead.
+   * Nothing is recorded for an upgrade without a record (a dry run).
+   */
+  async recordLate(upgradeId: string, approval: Omit<AuditApproval, 'counted' | 'late'>): Promise<boolean> {
+    const key = this.upgradeKey(upgradeId);
+    if (!(await this.redis.hexists(key, 'meta'))) return false;
+    await this.addApproval(key, { ...approval, counted: false, late: true });
+    return true;
+  }
+
+  private async addApproval(key: string, approval: AuditApproval): Promise<void> {
+    const seq = await this.redis.hincrby(key, 'approvals', 1);
+    await this.redis.hset(key, `approval:${String(seq).padStart(6, '0')}`, JSON.stringify(approval));
   }
 
   async recordRefusal(refusal: Omit<RefusalRecord, 'type' | 'id' | 'at'> & { at?: string }): Promise<RefusalRecord> {
@@ -152,7 +182,7 @@ export class AuditStore {
   async get(upgradeId: string): Promise<UpgradeRecord | null> {
     const fields = await this.redis.hgetall(this.upgradeKey(upgradeId));
     if (!fields.meta) return null;
-    const { order, ...meta } = JSON.parse(fields.meta) as Meta;
+    const { order, gateTitles, ...meta } = JSON.parse(fields.meta) as Meta;
     const steps = order.map((entry) => {
       const raw = fields[`step:${entry.stepId}`];
       return raw ? JSON.parse(raw) as AuditStep : { ...entry, status: 'pending' as const, runs: 0 };
@@ -161,7 +191,11 @@ export class AuditStore {
       .sort(([a], [b]) => a.localeCompare(b)).map(([, value]) => JSON.parse(value) as T);
     const approvals = pick<AuditApproval>('approval:');
     return {
-      ...meta, steps, approvals, gates: pick<AuditGate>('gate:'),
+      ...meta, steps, approvals,
+      gates: pick<AuditGate>('gate:').map((gate) => {
+        const title = gateTitles?.[gate.gateId];
+        return title === undefined ? gate : { ...gate, title };
+      }),
       ...(fields.outcome ? { outcome: fields.outcome as NonNullable<UpgradeRecord['outcome']> } : {}),
       ...(fields.summary ? { summary: fields.summary } : {}),
       ...(fields.finishedAt ? { finishedAt: fields.finishedAt } : {}),

@@ -17,7 +17,7 @@ import type { ThreadStore } from './thread-store.js';
 import type { QueryService } from './queries.js';
 import { environmentOf } from './environment.js';
 import { createFollower, type ThreadTarget } from './follower.js';
-import { mirrorChannel, reactionDecision } from './reactions.js';
+import { gateOfKey, mirrorChannel, privateAnswer, reactionDecision } from './reactions.js';
 import { proposalNote, proposedScope } from './rollback-proposal.js';
 
 export interface BotDeps {
@@ -180,13 +180,28 @@ export function createBot(deps: BotDeps): Bot {
     const binding = await threads.bindingOf(event.platform, event.channel, event.message);
     if (binding === null) return;
     // Bound to the plan the message showed: if the upgrade's plan is another one now, it does not count.
+    const gateId = gateOfKey(binding.key);
     const result = await engine.decide(binding.upgradeId, {
       platform: event.platform, userId: event.userId, decision,
       ...(event.userName ? { displayName: event.userName } : {}),
       ...(event.groups ? { groups: event.groups } : {}),
       ...(binding.planHash ? { planHash: binding.planHash } : {}),
+      ...(gateId === undefined ? {} : { gateId }),
+      message: `${event.platform}:${event.channel}:${event.message}`,
     });
-    logger.info({ upgradeId: binding.upgradeId, user: event.userId, platform: event.platform, decision, counted: result.counted, reason: result.reason }, 'reaction');
+    logger.info({ upgradeId: binding.upgradeId, user: event.userId, platform: event.platform, decision, counted: result.counted, late: result.late, reason: result.reason }, 'reaction');
+    const answer = privateAnswer(decision, binding.upgradeId, result);
+    if (answer !== undefined) await answerPrivately(event, binding.upgradeId, answer);
+  }
+
+  /** In the upgrade's thread where the reaction was given; in the channel for a message outside one. */
+  async function answerPrivately(event: ReactionEvent, upgradeId: string, text: string): Promise<void> {
+    const adapter = adapters.get(event.platform);
+    if (adapter === undefined) return;
+    const root = (await threads.get(upgradeId, event.platform, event.channel))?.refs['plan'];
+    const where = { platform: event.platform, channel: event.channel, ...(root ? { thread: root.thread ?? root.message } : {}) };
+    if (adapter.notifyUser) await adapter.notifyUser(where, event.userId, text);
+    else await adapter.post(where, { text: `${event.userName ?? event.userId}: ${text}`, tone: 'warning' });
   }
 
   return {

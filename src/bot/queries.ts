@@ -12,6 +12,8 @@ import { collectHostFacts } from '../jobs/collect-facts.js';
 import { hostHealthProbe, toRemoteTarget } from '../jobs/targets.js';
 import { checkHealth } from '../health/probes.js';
 import type { AuditStore, HistoryEntry } from '../audit/store.js';
+import { gateDecisions } from '../audit/gate-summary.js';
+import type { Requester } from '../jobs/events.js';
 import type { RemoteShell } from '../remote/types.js';
 import { analyzeChangelogs, backupFileFor, parseChangelog, releaseBinary, runbookCommand, selectEnvironment, updateType } from '../runbook/index.js';
 import type { RunResult } from '../remote/types.js';
@@ -196,7 +198,12 @@ export function versionLine(host: string, facts: { currentVersion: string | null
 export function historyLine(entry: HistoryEntry): string {
   if (entry.type === 'refusal') return `${entry.at} refused: "${entry.command}" from ${entry.requester.displayName ?? entry.requester.userId}: ${entry.message}`;
   const from = [...new Set(Object.values(entry.fromVersions))].join('/');
-  return `${entry.requestedAt} ${entry.upgradeId}: ${entry.kind} ${entry.environment} ${from} → ${entry.toVersion} (${entry.strategy}) by ${entry.requester.displayName ?? entry.requester.userId}: ${entry.outcome ?? 'running'}`;
+  const name = (person: Requester) => person.displayName ?? person.userId;
+  const gates = entry.gates.map((gate) => ({ ...gate, title: gate.title ?? gate.gateId, approvers: gate.approvers ?? [] }));
+  const late = entry.approvals.filter((approval) => approval.late === true)
+    .map((approval) => `late ${approval.decision} by ${name(approval)} (${approval.platform}) at ${approval.at}: ${approval.note ?? 'not counted'}`);
+  const notes = [...gateDecisions(gates, name), ...late];
+  return `${entry.requestedAt} ${entry.upgradeId}: ${entry.kind} ${entry.environment} ${from} → ${entry.toVersion} (${entry.strategy}) by ${name(entry.requester)}: ${entry.outcome ?? 'running'}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
 }
 
 /** Each release's own notes, newest first, a few bullets each: what the operator reads before approving. */

@@ -3,6 +3,7 @@
  * approval counts only for the plan the person saw), and where approval requests are mirrored.
  */
 import type { ApprovalsConfig, ClawopsConfig } from '../config/schema.js';
+import type { ApprovalResult } from '../jobs/api.js';
 import type { Platform } from '../chat/types.js';
 import type { ThreadState } from '../chat/render/thread-state.js';
 
@@ -32,5 +33,24 @@ export function shownPlanHash(state: ThreadState, key: string): string | undefin
 export function mirrorChannel(config: ClawopsConfig, platform: Platform): string | undefined {
   if (platform === 'slack') return config.chat.slack?.approvalsChannel ?? config.chat.slack?.announceChannel;
   if (platform === 'discord') return config.chat.discord?.approvalsChannel ?? config.chat.discord?.announceChannel;
+  return undefined;
+}
+
+/** The gate a thread message asks about, by its key (`gate:<id>`); the plan message asks about none. */
+export function gateOfKey(key: string | undefined): string | undefined {
+  return key?.startsWith('gate:') ? key.slice('gate:'.length) : undefined;
+}
+
+/**
+ * The short answer a person gets privately for a decision no thread note will show: one that came
+ * after its gate closed (kept in the audit as late), or one given while no gate was open.
+ */
+export function privateAnswer(decision: Decision, upgradeId: string, result: ApprovalResult): string | undefined {
+  if (result.counted) return undefined;
+  const what = decision === 'approve' ? 'approval' : 'rejection';
+  const gate = result.gateTitle ?? result.gateId;
+  const of = gate === undefined || gate === '' ? `of ${upgradeId}` : `of "${gate}" (${upgradeId})`;
+  if (result.late === true) return `Too late: your ${what} ${of} did not count, ${result.reason ?? 'the gate had closed'}.`;
+  if (result.gateId === undefined) return `Not counted: your ${what} ${of}: ${result.reason ?? 'no gate is waiting'}.`;
   return undefined;
 }

@@ -60,4 +60,10 @@ export interface ChatAdapter {
   update(ref: MessageRef, message: ChatMessage): Promise<void>;
   onCommand(handler: (event: CommandEvent) => Promise<void>): void;
   onReaction(handler: (event: ReactionEvent) => Promise<void>): void;
+  /**
+   * A short answer to one person about their reaction: only they see it where the platform allows
+   * (Slack ephemeral, terminal stderr); Discord has no private answer to a reaction, so it is a
+   * thread message that mentions them. Optional: without it the bot posts in the thread.
+   */
+  notifyUser?(where: ThreadRef, userId: string, text: string): Promise<void>;
 }

@@ -18,6 +18,9 @@ export interface ApprovalResult {
   /** Distinct approvals so far and how many are needed. */
   have?: number;
   need?: number;
+  /** It came after its gate closed or the upgrade finished: recorded in the audit only, not in the thread. */
+  late?: boolean;
+  gateTitle?: string;
 }
 
 /** Optional extras for `submit`, used by the scheduler (src/schedule). */
@@ -38,9 +41,10 @@ export interface UpgradeEngine {
   /**
    * An approve or reject reaction on the upgrade's thread (or a mirrored one). `groups`: the
    * person's Slack user groups / Discord roles. `planHash`: the hash of the plan the person saw,
-   * when the message carried it; an approval for another hash does not count.
+   * when the message carried it; an approval for another hash does not count. `gateId`: the gate
+   * whose request was reacted on; after that gate closed the decision is late (audited, not counted).
    */
-  decide(upgradeId: string, approval: Omit<Approval, 'planHash' | 'at'> & { groups?: string[]; planHash?: string }): Promise<ApprovalResult>;
+  decide(upgradeId: string, approval: Omit<Approval, 'planHash' | 'at'> & { groups?: string[]; planHash?: string; gateId?: string; message?: string }): Promise<ApprovalResult>;
   cancel(upgradeId: string, by: Requester): Promise<{ ok: boolean; message: string }>;
   /**
    * Events of one upgrade (replayed from its first event, then live), or of all upgrades when

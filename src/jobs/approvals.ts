@@ -16,6 +16,10 @@ export interface ApprovalCandidate {
   /** Slack user groups or Discord roles of the person. */
   groups?: readonly string[];
   planHash?: string;
+  /** The gate whose request message was reacted on; absent for the plan message or `clawops say`. */
+  gateId?: string;
+  /** Where the reaction was given (`platform:channel:message`), kept in the audit of a late one. */
+  message?: string;
 }
 
 /** The gate a job is parked at. */
@@ -100,6 +104,50 @@ export function tallyGate(config: ApprovalsConfig, approvals: readonly StoredApp
 function stripStored(approval: StoredApproval): Approval {
   const { gateId: _gateId, counted: _counted, note: _note, ...rest } = approval;
   return rest;
+}
+
+/** Why a decision came too late to count: said to the person and kept in the audit. */
+export type LateReason = 'gate already passed' | 'gate already rejected' | 'gate already expired' | 'gate already closed' | 'upgrade already finished';
+
+/** A gate as the audit last saw it. */
+export interface SeenGate {
+  gateId: string;
+  status: 'waiting' | 'passed' | 'rejected' | 'expired';
+  at: string;
+}
+
+export interface LateInput {
+  /** The gate parked on now, if any. */
+  waiting: Pick<WaitingGate, 'gateId' | 'deadline'> | null;
+  gates: readonly SeenGate[];
+  finished: boolean;
+  /** The gate whose message was reacted on, when known. */
+  gateId?: string;
+  now: number;
+}
+
+/**
+ * Whether a decision arrived after the gate it was meant for closed, and which gate that was.
+ * A reaction on one gate's request must not count for a later gate: the person saw the first
+ * question only. Undefined when it is on time (or early: no gate opened yet).
+ */
+export function lateDecision(input: LateInput): { gateId?: string; reason: LateReason } | undefined {
+  const { waiting, gates } = input;
+  const target = input.gateId ?? waiting?.gateId ?? latestClosed(gates)?.gateId;
+  if (waiting !== null && target === waiting.gateId) {
+    return input.now > waiting.deadline ? { gateId: target, reason: 'gate already expired' } : undefined;
+  }
+  const seen = gates.find((gate) => gate.gateId === target);
+  const where = target === undefined ? {} : { gateId: target };
+  if (seen !== undefined && seen.status !== 'waiting') return { ...where, reason: `gate already ${seen.status}` };
+  if (input.finished) return { ...where, reason: 'upgrade already finished' };
+  // Reacted on a gate that is neither open nor closed per the audit: still not the open gate's question.
+  if (input.gateId !== undefined && waiting !== null) return { ...where, reason: 'gate already closed' };
+  return undefined;
+}
+
+function latestClosed(gates: readonly SeenGate[]): SeenGate | undefined {
+  return gates.filter((gate) => gate.status !== 'waiting').reduce<SeenGate | undefined>((last, gate) => (last === undefined || gate.at >= last.at ? gate : last), undefined);
 }
 
 /** Redis keys per queue name + job id (BullMQ ids restart after `obliterate`). */

@@ -20,6 +20,7 @@ import type { EventHandler, SubscribeOptions } from './event-stream.js';
 import type { Approval, Requester } from './events.js';
 import { UPGRADE_JOB_OPTIONS, UPGRADE_QUEUE, initialCursor, type UpgradeJobData } from './queue.js';
 import type { DeadlinedJobData } from './run-upgrade.js';
+import { settleLate } from './gates.js';
 import { hostsOf, lockRefusal } from './lock.js';
 import { createServices } from './services.js';
 import { isUpgradeAlive, startUpgradeWorker, type UpgradeWorker } from './worker.js';
@@ -141,6 +142,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
     async decide(upgradeId, candidate) {
       const gate = await services.approvals.getWaiting(upgradeId);
+      const late = await settleLate(services, upgradeId, gate, candidate, now());
+      if (late) return late;
       if (!gate) return { counted: false, reason: 'no gate is waiting for approval on this upgrade' };
       const verdict = judgeApproval(config.approvals, gate, candidate, now());
       const approval: Approval = {

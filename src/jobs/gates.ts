@@ -6,7 +6,9 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { ApprovalsConfig } from '../config/schema.js';
 import type { PlanGate } from '../runbook/types.js';
-import { tallyGate } from './approvals.js';
+import type { ApprovalResult } from './api.js';
+import { lateDecision, tallyGate, type ApprovalCandidate, type WaitingGate } from './approvals.js';
+import type { Approval } from './events.js';
 import type { UpgradeJobData } from './queue.js';
 import type { JobServices } from './services.js';
 
@@ -66,4 +68,27 @@ export async function passGate(job: Job<UpgradeJobData>, token: string | undefin
     await job.promote().catch(() => undefined);
   }
   throw new DelayedError();
+}
+
+/**
+ * A decision that came after its gate closed (passed, rejected, expired) or after the upgrade
+ * finished: kept in the audit as late and answered as such, instead of being dropped or counted
+ * for the gate open now. Null when the decision is on time (or early) and should be judged.
+ */
+export async function settleLate(services: JobServices, upgradeId: string, waiting: WaitingGate | null, candidate: ApprovalCandidate, now: number): Promise<ApprovalResult | null> {
+  const record = await services.audit.get(upgradeId);
+  if (record === null) return null;
+  const late = lateDecision({
+    waiting, gates: record.gates, finished: record.outcome !== undefined || (await services.isFinished(upgradeId)), now,
+    ...(candidate.gateId === undefined ? {} : { gateId: candidate.gateId }),
+  });
+  if (late === undefined) return null;
+  const approval: Approval = {
+    platform: candidate.platform, userId: candidate.userId, decision: candidate.decision, at: new Date(now).toISOString(),
+    planHash: candidate.planHash ?? waiting?.planHash ?? record.planHash, ...(candidate.displayName ? { displayName: candidate.displayName } : {}),
+  };
+  const gateId = late.gateId ?? '';
+  await services.audit.recordLate(upgradeId, { ...approval, gateId, note: late.reason, ...(candidate.message ? { message: candidate.message } : {}) });
+  const title = record.gates.find((gate) => gate.gateId === gateId)?.title;
+  return { counted: false, late: true, reason: late.reason, ...(late.gateId === undefined ? {} : { gateId }), ...(title === undefined ? {} : { gateTitle: title }) };
 }

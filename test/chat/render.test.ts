@@ -133,7 +133,7 @@ describe('health, approvals, notes, report', () => {
     const text = all(message);
     expect(text).toContain('Steps: 3 done, 1 skipped');
     expect(text).toContain('Duration: 4 min 00 s');
-    expect(text).toContain('Approved by: @bob (Slack), @carol (Discord)');
+    expect(text).toContain('Approvals: "Switch production traffic" approved by @bob (Slack), @carol (Discord)');
     expect(text).toContain('host-b: 2026.9.6');
     expect(message.tone).toBe('success');
   });

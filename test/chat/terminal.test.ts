@@ -51,6 +51,13 @@ describe('terminal chat adapter', () => {
     expect(err()).not.toContain('error:');
   });
 
+  it('answers one person about their reaction privately, where command errors go', async () => {
+    const { adapter, out, err } = harness({ tty: false, user: 'bob' });
+    await adapter.notifyUser?.({ platform: 'terminal', channel: 'terminal', thread: '1' }, 'bob', 'Too late: your approval of "Skip staging" (up-1) did not count, gate already passed.');
+    expect(err()).toBe('Too late: your approval of "Skip staging" (up-1) did not count, gate already passed.\n');
+    expect(out()).toBe('');
+  });
+
   it('numbers messages, marks thread replies, and prints how to react', async () => {
     const { adapter, out } = harness({ tty: false, user: 'ops-bot' });
     const root = await adapter.post({ platform: 'terminal', channel: 'terminal' }, {

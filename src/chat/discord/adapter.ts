@@ -246,6 +246,18 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChatAdapte
       }
     },
 
+    async notifyUser(where: ThreadRef, userId: string, text: string): Promise<void> {
+      // A reaction has no interaction to answer ephemerally: a thread message that pings only them.
+      const payload = { content: `<@${userId}> ${text}`, allowedMentions: { users: [userId] } };
+      try {
+        const target = where.thread === undefined ? await channelById(where.channel) : await threadFor(where.channel, where.thread);
+        await target.send(payload);
+      } catch (error) {
+        if (error instanceof ClawopsError) throw error;
+        throw chatError('answer a reaction', error, { channel: where.channel, thread: where.thread, user: userId });
+      }
+    },
+
     onCommand(handler) {
       commandHandlers.push(handler);
     },

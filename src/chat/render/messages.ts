@@ -1,4 +1,5 @@
 /** Turns a ThreadState into the thread's messages. Pure: same state, same messages. */
+import { gateDecisions } from '../../audit/gate-summary.js';
 import type { ChatMessage } from '../types.js';
 import {
   GATE_EMOJI, STEP_EMOJI, displayReaction, formatDuration, formatTime, lastLine, personName, platformName, plural, truncate,
@@ -204,14 +205,14 @@ export function renderReport(state: ThreadState): ChatMessage {
     .map((status) => [status, state.steps.filter((step) => step.status === status).length] as const)
     .filter(([, count]) => count > 0)
     .map(([status, count]) => `${count} ${status === 'pending' ? 'not run' : status}`);
-  const approvers = state.gates.flatMap((gate) => gate.approvers).map((approval) => `${personName(approval)} (${platformName(approval.platform)})`);
+  const decisions = gateDecisions(state.gates, (approval) => `${personName(approval)} (${platformName(approval.platform)})`);
   const total = state.firstAt !== undefined && state.lastAt !== undefined ? Date.parse(state.lastAt) - Date.parse(state.firstAt) : undefined;
   const versions = state.health.filter((result) => result.version !== undefined).map((result) => `${result.host}: ${result.version}`);
   const fields = [
     ...(plan === undefined ? [] : [{ label: 'Environment', value: `${plan.environment} → ${plan.toVersion}` }]),
     { label: 'Steps', value: counts.join(', ') || 'none' },
     ...(total === undefined || Number.isNaN(total) ? [] : [{ label: 'Duration', value: formatDuration(total) }]),
-    ...(approvers.length > 0 ? [{ label: 'Approved by', value: approvers.join(', ') }] : []),
+    ...(decisions.length > 0 ? [{ label: 'Approvals', value: decisions.join('\n') }] : []),
     ...(versions.length > 0 ? [{ label: 'Running now', value: versions.join('\n') }] : []),
     ...failureFields(state),
   ];

@@ -201,6 +201,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     async update(ref: MessageRef, message: ChatMessage): Promise<void> {
       await call('chat.update', () => app.client.chat.update({ channel: ref.channel, ts: ref.message, text: fallbackText(message), blocks: toBlocks(message) }));
     },
+    async notifyUser(where: ThreadRef, userId: string, text: string): Promise<void> {
+      await call('chat.postEphemeral', () => app.client.chat.postEphemeral({
+        channel: where.channel, user: userId, text, ...(where.thread === undefined ? {} : { thread_ts: where.thread }),
+      }));
+    },
     onCommand(handler) { commandHandlers.push(handler); },
     onReaction(handler) { reactionHandlers.push(handler); },
   };

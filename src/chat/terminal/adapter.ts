@@ -137,6 +137,10 @@ export function createTerminalAdapter(options: TerminalAdapterOptions): Terminal
       }
       write(formatCompact(label, message), number);
     },
+    // One person at one terminal: their private answers go where command errors go.
+    async notifyUser(_where: ThreadRef, _userId: string, text: string): Promise<void> {
+      complain(text);
+    },
     onCommand(handler) { commandHandlers.push(handler); },
     onReaction(handler) { reactionHandlers.push(handler); },
   };

@@ -32,3 +32,26 @@ describe('historyLine', () => {
     expect(historyLine(refusal)).toBe('2026-05-01T09:00:00.000Z refused: "upgrade 1.3.0" from U9: you may not run upgrade in production');
   });
 });
+
+describe('historyLine: who decided the gates, and what came too late', () => {
+  const base: UpgradeRecord = {
+    type: 'upgrade', upgradeId: 'up-2', kind: 'upgrade', environment: 'production',
+    requester: { platform: 'slack', userId: 'U1', displayName: 'carol' }, requestedAt: '2026-05-01T10:00:00.000Z',
+    toVersion: '1.3.0', fromVersions: { a: '1.2.0' }, strategy: 'blue-green', planHash: 'h', steps: [], approvals: [], outcome: 'expired',
+    gates: [
+      { gateId: 'skip-staging', title: 'Skip staging', status: 'passed', at: '2026-05-01T10:01:00.000Z', approvers: [{ platform: 'slack', userId: 'U2', displayName: 'bob', at: 'x', planHash: 'h', decision: 'approve' }] },
+      { gateId: 'switch', title: 'Switch traffic', status: 'expired', at: '2026-05-01T10:31:00.000Z' },
+    ],
+  };
+
+  it('names the gate that stopped the upgrade, not the approvers of an earlier gate, and lists late decisions', () => {
+    const late = { platform: 'slack' as const, userId: 'U2', displayName: 'bob', at: '2026-05-01T10:40:00.000Z', planHash: 'h', decision: 'approve' as const, gateId: 'switch', counted: false, late: true, note: 'gate already expired' };
+    const line = historyLine({ ...base, approvals: [late] });
+    expect(line).toBe('2026-05-01T10:00:00.000Z up-2: upgrade production 1.2.0 → 1.3.0 (blue-green) by carol: expired; nobody approved "Switch traffic" in time; late approve by bob (slack) at 2026-05-01T10:40:00.000Z: gate already expired');
+  });
+
+  it('names each passed gate with its own approvers', () => {
+    const gates = base.gates.map((gate) => (gate.gateId === 'switch' ? { ...gate, status: 'passed' as const, approvers: [] } : gate));
+    expect(historyLine({ ...base, outcome: 'succeeded', gates })).toContain('succeeded; "Skip staging" approved by bob; "Switch traffic" approved');
+  });
+});

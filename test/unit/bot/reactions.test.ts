@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { environmentOf } from '../../../src/bot/environment.js';
-import { mirrorChannel, reactionDecision, shownPlanHash } from '../../../src/bot/reactions.js';
+import { gateOfKey, mirrorChannel, privateAnswer, reactionDecision, shownPlanHash } from '../../../src/bot/reactions.js';
 import { parseCommand } from '../../../src/commands/index.js';
 import type { Command } from '../../../src/commands/types.js';
 import { rebuildThread } from '../../../src/chat/render/thread-state.js';
@@ -104,5 +104,27 @@ describe('environmentOf', () => {
     const two = parseConfig(VALID_YAML.replace('production:', 'eu:') + `  us:\n    hosts:\n      - { name: us-1, address: 10.0.3.10, hostKey: ${KEY_A}, strategy: { kind: pm2 } }\n`, { env: {}, home: '/root' });
     expect(environmentOf(command('upgrade 2026.9.6'), two)).toBeUndefined();
     expect(environmentOf(command('upgrade 2026.9.6 us'), two)).toBe('us');
+  });
+});
+
+describe('privateAnswer', () => {
+  it('tells a late decision which gate it missed and why, briefly', () => {
+    expect(privateAnswer('approve', 'up-1', { counted: false, late: true, gateId: 'skip-staging', gateTitle: 'Skip staging', reason: 'gate already passed' }))
+      .toBe('Too late: your approval of "Skip staging" (up-1) did not count, gate already passed.');
+    expect(privateAnswer('reject', 'up-1', { counted: false, late: true, reason: 'upgrade already finished' }))
+      .toBe('Too late: your rejection of up-1 did not count, upgrade already finished.');
+  });
+
+  it('answers a decision while no gate is open; leaves the rest to the thread note', () => {
+    expect(privateAnswer('approve', 'up-1', { counted: false, reason: 'no gate is waiting for approval on this upgrade' }))
+      .toBe('Not counted: your approval of up-1: no gate is waiting for approval on this upgrade.');
+    expect(privateAnswer('approve', 'up-1', { counted: false, gateId: 'g', reason: 'not an approver for this gate' })).toBeUndefined();
+    expect(privateAnswer('approve', 'up-1', { counted: true, gateId: 'g' })).toBeUndefined();
+  });
+
+  it('reads the gate a thread message asks about from its key', () => {
+    expect(gateOfKey('gate:switch-traffic')).toBe('switch-traffic');
+    expect(gateOfKey('plan')).toBeUndefined();
+    expect(gateOfKey(undefined)).toBeUndefined();
   });
 });
