@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { freePort } from '../harness/ports.js';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import { startFakeSlack } from '../fakes/slack/server.js';
 import { VALID_YAML } from '../unit/config/fixtures.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'clawops.js');
@@ -102,6 +103,20 @@ test('Discord rejecting the bot token ends `clawops gateway` with exit 2 (a conf
     apiUrl: ${discord.apiUrl}`, ['gateway']);
   expect(run.code).toBe(2);
   expectOneClearLine(run, /^clawops: Discord rejected the bot token \(chat\.discord\.token\)\.$/m);
+}, 60_000);
+
+test('Slack rejecting the bot token ends `clawops start` with exit 2, like a rejected Discord token', async () => {
+  const slack = await startFakeSlack({ failures: { 'auth.test': 'invalid_auth' } });
+  try {
+    const run = await clawops('slack-token', `  slack:
+    botToken: \${SLACK_BOT_TOKEN}
+    appToken: \${SLACK_APP_TOKEN}
+    apiUrl: ${slack.apiUrl}`, ['start']);
+    expect(run.code).toBe(2);
+    expectOneClearLine(run, /^clawops: Slack rejected the bot token \(chat\.slack\.botToken\): invalid_auth\.$/m);
+  } finally {
+    await slack.close();
+  }
 }, 60_000);
 
 test('Discord unreachable ends `clawops start --no-worker` with exit 1', async () => {

@@ -6,13 +6,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type SlashCommand } from '@slack/bolt';
 import type { ClawopsConfig } from '../../config/schema.js';
-import { ClawopsError } from '../../errors.js';
+import { ClawopsError, isClawopsError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { ChatAdapter, ChatMessage, CommandEvent, MessageRef, ReactionEvent, ThreadRef } from '../types.js';
 import { fallbackText, normalizeReaction, reactionName, toBlocks } from './blocks.js';
 import { toBoltLogger } from './bolt-logger.js';
 import { createGuardedReceiver } from './receiver.js';
 import { createUserGroupResolver, createUserNameResolver, type SlackUserGroup } from './usergroups.js';
+
+/** auth.test errors that mean the token itself is wrong (api.slack.com/methods/auth.test). */
+const REJECTED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
 
 export type SlackConfig = NonNullable<ClawopsConfig['chat']['slack']>;
 
@@ -160,7 +163,12 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       return address ? `http://${address.address}:${address.port}/slack/events` : undefined;
     },
     async start() {
-      await call('auth.test', () => app.init());
+      await call('auth.test', () => app.init()).catch((error: unknown) => {
+        const slackError = isClawopsError(error) ? String(error.details['slackError']) : '';
+        // A token Slack refuses is a config mistake (exit 2, like a rejected Discord token), not an outage.
+        if (!REJECTED_TOKEN.has(slackError)) throw error;
+        throw new ClawopsError('CONFIG_INVALID', `Slack rejected the bot token (chat.slack.botToken): ${slackError}.`, { platform: 'slack', slackError }, { cause: error });
+      });
       if (config.mode === 'socket') {
         receiving = true;
         await app.start();
