@@ -11,8 +11,8 @@ import type { PlanStep } from './types.js';
 
 type Pm2Config = Extract<StrategyConfig, { kind: 'pm2' }>;
 
-// Shared by both host scripts: the app from `pm2 jlist` (PM2 may print notices before the JSON).
-const READ_APP = String.raw`const cp = require("child_process");
+/** Shared by the host scripts that read PM2: `findApp(name)`, the app from `pm2 jlist` (PM2 may print notices before the JSON). */
+export const PM2_READ_APP_JS = String.raw`const cp = require("child_process");
 function findApp(name) {
   const out = cp.execFileSync("pm2", ["jlist"], { encoding: "utf8", maxBuffer: 1 << 28 });
   for (let at = out.indexOf("["); at >= 0; at = out.indexOf("[", at + 1)) {
@@ -28,7 +28,7 @@ function findApp(name) {
  * PM2's own bookkeeping and the SSH session's variables. Safe to repeat: with the app gone (an
  * interrupted delete/start) it keeps the file it wrote before.
  */
-export const PM2_WRITE_ECOSYSTEM_JS = String.raw`${READ_APP}
+export const PM2_WRITE_ECOSYSTEM_JS = String.raw`${PM2_READ_APP_JS}
 const fs = require("fs");
 const [name, script, file] = process.argv.slice(1);
 const app = findApp(name);
@@ -54,7 +54,7 @@ console.log("wrote " + file + ": " + name + " runs " + script + " " + [].concat(
  * `node -e CHECK <app> <script> <gone-ok>`: exit 0 when the app runs `<script>` (or, with
  * gone-ok `1`, when no app has that name), 1 when not, 2 when pm2 cannot be asked.
  */
-export const PM2_CHECK_SCRIPT_JS = String.raw`${READ_APP}
+export const PM2_CHECK_SCRIPT_JS = String.raw`${PM2_READ_APP_JS}
 const [name, script, goneOk] = process.argv.slice(1);
 let app; try { app = findApp(name); } catch (error) { console.error(String(error)); process.exit(2); }
 if (!app) { console.log("pm2 has no app " + name); process.exit(goneOk === "1" ? 0 : 1); }

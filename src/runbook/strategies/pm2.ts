@@ -11,6 +11,8 @@ import { adoptionFor, runningBinary, runsLink } from '../adopt.js';
 import { pm2AdoptionWarning, pm2AdoptSteps } from '../adopt-pm2.js';
 import { command, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
 import { currentReleaseEndpoint, installSteps, readyStep, stoppedRestoreSteps, switchLinkSteps } from '../steps.js';
+import { markedRestartSteps } from '../restart-mark.js';
+import type { PlanStep } from '../types.js';
 import type { RollbackMode, StrategyPlanner } from './types.js';
 import { assertPm2StateDir } from '../state-dir-check.js';
 
@@ -62,9 +64,16 @@ function assertRunsLink(ctx: HostContext, config: Pm2Config): void {
   { host: ctx.host.name, script });
 }
 
-function reloadStep(ctx: HostContext, config: Pm2Config) {
-  return hostStep(ctx, 'reload', `pm2 reload ${config.app} (restarts the gateway)`, 'switch',
-    command(['pm2', 'reload', config.app, '--update-env'], pm2Env(config.pm2Home)), { safeToRepeat: false });
+/**
+ * `pm2 reload`, after a note of the app's process so that a crash during it can tell whether it
+ * happened. `--force` only skips PM2's reload lock: a `pm2 reload` killed with its worker leaves
+ * `$PM2_HOME/reload.lock` for 30 s, and the resumed worker's re-run then failed "Reload already in
+ * progress" (measured, PM2 7.0.4); clawops's host lock already keeps its own reloads apart.
+ */
+function reloadSteps(ctx: HostContext, config: Pm2Config): PlanStep[] {
+  const env = pm2Env(config.pm2Home);
+  return markedRestartSteps(ctx, { kind: 'pm2', app: config.app, env }, 'reload', `pm2 reload ${config.app} (restarts the gateway)`,
+    command(['pm2', 'reload', config.app, '--update-env', '--force'], env));
 }
 
 export const pm2Strategy: StrategyPlanner<'pm2'> = {
@@ -78,7 +87,7 @@ export const pm2Strategy: StrategyPlanner<'pm2'> = {
     const adoption = adoptionFor(ctx);
     if (adoption === null || adoption.supervisor !== 'pm2') {
       return {
-        steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), reloadStep(ctx, config), readyStep(ctx, healthBase(ctx.host))],
+        steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), ...reloadSteps(ctx, config), readyStep(ctx, healthBase(ctx.host))],
         gates: [],
         warnings: pm2Warnings(ctx, config),
       };
@@ -100,7 +109,7 @@ export const pm2Strategy: StrategyPlanner<'pm2'> = {
     const env = pm2Env(config.pm2Home);
     if (mode === 'switch') {
       return {
-        steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), reloadStep(ctx, config), readyStep(ctx, healthBase(ctx.host))],
+        steps: [...installSteps(ctx, ctx.toVersion), ...switchLinkSteps(ctx, ctx.toVersion), ...reloadSteps(ctx, config), readyStep(ctx, healthBase(ctx.host))],
         gates: [],
         warnings: [],
       };

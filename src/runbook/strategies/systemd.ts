@@ -12,6 +12,8 @@ import { parseExecStart } from '../adopt-exec-start.js';
 import { systemdAdoptionWarning, systemdAdoptSteps } from '../adopt-systemd.js';
 import { command, healthBase, hostStep, releaseBinary, type HostContext, type HostSteps } from '../context.js';
 import { currentReleaseEndpoint, installSteps, readyStep, stoppedRestoreSteps, switchLinkSteps } from '../steps.js';
+import { markedRestartSteps } from '../restart-mark.js';
+import type { PlanStep } from '../types.js';
 import type { StrategyPlanner } from './types.js';
 
 type SystemdConfig = Extract<StrategyConfig, { kind: 'systemd' }>;
@@ -62,13 +64,14 @@ function assertRunsLink(ctx: HostContext, config: SystemdConfig): void {
   { host: ctx.host.name, execStart });
 }
 
-function applySteps(ctx: HostContext, config: SystemdConfig, forceRestart = false) {
+function applySteps(ctx: HostContext, config: SystemdConfig, forceRestart = false): PlanStep[] {
   const ctl = systemctl(config);
   // A new ExecStart takes effect only on a restart.
   const verb = canReload(ctx) && !forceRestart ? 'reload' : 'restart';
   return [
     hostStep(ctx, 'daemon-reload', 'systemctl daemon-reload', 'switch', command([...ctl, 'daemon-reload']), { safeToRepeat: true }),
-    hostStep(ctx, verb, `systemctl ${verb} ${config.unit}${verb === 'restart' ? ' (downtime)' : ''}`, 'switch', command([...ctl, verb, config.unit]), { safeToRepeat: false }),
+    ...markedRestartSteps(ctx, { kind: 'systemd', unit: config.unit, user: config.user, verb }, verb,
+      `systemctl ${verb} ${config.unit}${verb === 'restart' ? ' (downtime)' : ''}`, command([...ctl, verb, config.unit])),
     readyStep(ctx, healthBase(ctx.host)),
   ];
 }

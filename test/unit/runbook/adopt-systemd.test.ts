@@ -45,6 +45,7 @@ describe('a unit that runs openclaw from the global npm prefix', () => {
       'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
       'gw:adopt-dropin: sudo -n install -D -m 0644 ~/.clawops/releases/systemd-clawops-release.conf /etc/systemd/system/openclaw.service.d/clawops-release.conf',
       'gw:daemon-reload: sudo -n systemctl daemon-reload',
+      'gw:restart-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-u42-gw-restart.json systemd openclaw.service system restart',
       'gw:restart: sudo -n systemctl restart openclaw.service',
       'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
@@ -60,7 +61,11 @@ describe('a unit that runs openclaw from the global npm prefix', () => {
     expect(fileSteps(system.steps)).toEqual([{ id: 'gw:adopt-dropin', path: '/etc/systemd/system/openclaw-gw.service.d/clawops-release.conf', content: DROP_IN }]);
     const user = plan({ kind: 'systemd', user: true }, { systemdExecStart: EXEC });
     expect(fileSteps(user.steps).map((file) => file.path)).toEqual(['~/.config/systemd/user/openclaw.service.d/clawops-release.conf']);
-    expect(commandLines(user, 'gw').slice(-3)).toEqual(['gw:daemon-reload: systemctl --user daemon-reload', 'gw:restart: systemctl --user restart openclaw.service', 'gw:health-channels: handoff channels-connected on ~/.openclaw:18789']);
+    expect(commandLines(user, 'gw').slice(-4)).toEqual([
+      'gw:daemon-reload: systemctl --user daemon-reload',
+      'gw:restart-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-u42-gw-restart.json systemd openclaw.service user restart',
+      'gw:restart: systemctl --user restart openclaw.service', 'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
+    ]);
   });
 
   it('replaces node + the package script, keeping the systemd prefix and the rest of the line as written', () => {

@@ -1,6 +1,7 @@
 /** Fleet configs and facts for plan tests, built through the real config schema (all defaults applied). */
 import { HANDOFF_JS } from '../../../src/runbook/handoff.js';
 import { RESTORE_EXTRACT_JS } from '../../../src/runbook/steps.js';
+import { RESTART_MARK_JS } from '../../../src/runbook/restart-mark.js';
 import { configSchema, type ClawopsConfig } from '../../../src/config/schema.js';
 import type { HostFacts, PlanFacts } from '../../../src/runbook/types.js';
 import { displayCommand } from '../../../src/runbook/render.js';
@@ -86,9 +87,10 @@ export function commandLines(plan: { steps: readonly import('../../../src/runboo
     .flatMap((step) => step.action.type === 'command' ? [`${step.id}: ${commandLine(step.action.argv, step.action.env)}`] : []);
 }
 
-/** A command line, with the blue-green handoff's host script shown as `handoff <mode> on <state dir>:<port>`. */
+/** A command line, with the blue-green handoff's host script shown as `handoff <mode> on <state dir>:<port>`, the restart mark's as `restart-mark <args>`. */
 export function commandLine(argv: readonly string[], env: Readonly<Record<string, string>> = {}): string {
   if (argv[0] === 'node' && argv[2] === HANDOFF_JS) return `handoff ${argv[3]} on ${env.OPENCLAW_STATE_DIR}:${env.OPENCLAW_GATEWAY_PORT}`;
+  if (argv[0] === 'node' && argv[2] === RESTART_MARK_JS) return displayCommand(['restart-mark', ...argv.slice(3)], env);
   // The restore as the profile gives it, into a fresh attempt dir under argv[3] that becomes <dir>/done.
   if (argv[0] === 'node' && argv[2] === RESTORE_EXTRACT_JS) return displayCommand((JSON.parse(argv[4] ?? '[]') as string[]).map((word) => word === '{targetDir}' ? `${argv[3]}/attempt-X` : word), env);
   return displayCommand(argv, env);

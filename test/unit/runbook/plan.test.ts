@@ -21,7 +21,8 @@ describe('buildPlan: pm2 upgrade', () => {
       'prod-a:install: npm install -g --prefix ~/.clawops/releases/2026.9.6 openclaw@2026.9.6 --allow-scripts=openclaw',
       'prod-a:link: ln -sfn ~/.clawops/releases/2026.9.6 ~/.clawops/releases/current.tmp',
       'prod-a:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
-      'prod-a:reload: PM2_HOME=~/.pm2-openclaw pm2 reload openclaw --update-env',
+      'prod-a:reload-mark: PM2_HOME=~/.pm2-openclaw restart-mark mark ~/.clawops/releases/.clawops/restart-u42-prod-a-reload.json pm2 openclaw',
+      'prod-a:reload: PM2_HOME=~/.pm2-openclaw pm2 reload openclaw --update-env --force',
       'prod-a:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
   });
@@ -60,6 +61,10 @@ describe('buildPlan: pm2 upgrade', () => {
     expect(byId.get('prod-a:switch')?.safeToRepeat).toBe(false);
     expect(byId.get('prod-a:switch')?.verify).toEqual({ argv: ['test', '~/.clawops/releases/current', '-ef', '~/.clawops/releases/2026.9.6'] });
     expect(byId.get('prod-a:reload')?.safeToRepeat).toBe(false);
+    // The reload is checked against the process noted just before it (src/runbook/restart-mark.ts).
+    expect(byId.get('prod-a:reload')?.verify?.argv.slice(3)).toEqual(['check', '~/.clawops/releases/.clawops/restart-u42-prod-a-reload.json', 'pm2', 'openclaw']);
+    expect(byId.get('prod-a:reload')?.verify?.env).toEqual({ PM2_HOME: '~/.pm2-openclaw' });
+    expect(byId.get('prod-a:reload-mark')?.safeToRepeat).toBe(true);
     expect(byId.get('prod-a:backup')?.verify?.argv).toEqual(['~/.clawops/releases/current/bin/openclaw', 'backup', 'verify', '~/.clawops/backups/openclaw-pre-upgrade-u42-prod-a.tar.gz', '--json']);
     expect(byId.get('prod-a:install')?.timeoutMs).toBe(600_000);
   });

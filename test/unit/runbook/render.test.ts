@@ -26,7 +26,7 @@ describe('renderPlanText', () => {
     const gate = lines.findIndex((line) => line.includes('GATE breaking-change'));
     expect(lines[gate + 1]).toBe('  1. [ ] gw: Probe the running version');
     expect(lines[gate + 2]).toBe('        $ ~/.clawops/releases/current/bin/openclaw --version');
-    expect(text).toContain('  7. [ ] gw [batch 1]: pm2 reload openclaw (restarts the gateway)\n        $ pm2 reload openclaw --update-env');
+    expect(text).toContain('  8. [ ] gw [batch 1]: pm2 reload openclaw (restarts the gateway)\n        $ pm2 reload openclaw --update-env --force');
     expect(text).toContain('poll http://127.0.0.1:18789/readyz until ready (60 s, from the host)');
   });
 });

@@ -30,7 +30,8 @@ describe('rollback: switch back to the installed release', () => {
       'gw:probe: ~/.clawops/releases/current/bin/openclaw --version',
       'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
       'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
-      'gw:reload: pm2 reload openclaw --update-env',
+      'gw:reload-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-r7-gw-reload.json pm2 openclaw',
+      'gw:reload: pm2 reload openclaw --update-env --force',
       'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
       'gw:health-doctor: ~/.clawops/releases/current/bin/openclaw doctor --non-interactive',
     ]);
@@ -48,10 +49,11 @@ describe('rollback: switch back to the installed release', () => {
   });
 
   it('systemd: restarts after switching back', () => {
-    expect(commandLines(plan({ kind: 'systemd', sudo: true })).slice(1, 5)).toEqual([
+    expect(commandLines(plan({ kind: 'systemd', sudo: true })).slice(1, 6)).toEqual([
       'gw:link: ln -sfn ~/.clawops/releases/2026.9.5 ~/.clawops/releases/current.tmp',
       'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
       'gw:daemon-reload: sudo -n systemctl daemon-reload',
+      'gw:restart-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-r7-gw-restart.json systemd openclaw.service system restart',
       'gw:restart: sudo -n systemctl restart openclaw.service',
     ]);
   });

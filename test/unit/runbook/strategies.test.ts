@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../src/runbook/plan.js';
 import type { Command } from '../../../src/commands/types.js';
 import type { HostFacts, PlanStep } from '../../../src/runbook/types.js';
+import { RESTART_MARK_JS } from '../../../src/runbook/restart-mark.js';
 import { commandLine, commandLines, fleet, host, planFacts } from './fixtures.js';
 
 const UPGRADE: Command = { kind: 'upgrade', version: '2026.9.6', dryRun: false, skipStaging: false };
@@ -47,17 +48,25 @@ describe('systemd', () => {
     expect(commandLines(plan)).toEqual([
       ...BACKUP_LINES, ...INSTALL_SWITCH,
       'gw:daemon-reload: systemctl daemon-reload',
+      'gw:restart-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-u42-gw-restart.json systemd openclaw.service system restart',
       'gw:restart: systemctl restart openclaw.service',
       'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
+    // An interrupted restart is checked against the unit's process noted just before it.
+    const restart = plan.steps.find((step) => step.id === 'gw:restart');
+    expect(restart?.safeToRepeat).toBe(false);
+    expect(restart?.verify).toEqual({ argv: ['node', '-e', RESTART_MARK_JS, 'check', '~/.clawops/releases/.clawops/restart-u42-gw-restart.json', 'systemd', 'openclaw.service', 'system', 'restart'] });
+    expect(plan.steps.find((step) => step.id === 'gw:restart-mark')).toMatchObject({ safeToRepeat: true, kind: 'probe' });
     expect(plan.expectedDowntime).toContain('systemctl restart');
     expect(plan.warnings.join('\n')).toContain('has no ExecReload');
   });
 
   it('reloads a unit with a usable ExecReload, with sudo -n', () => {
     const plan = single({ kind: 'systemd', sudo: true, unit: 'openclaw-gw.service' }, {}, { systemdHasExecReload: true, systemdExecReload: '/bin/kill -HUP $MAINPID' });
-    expect(commandLines(plan).slice(-3)).toEqual([
+    expect(commandLines(plan).slice(-4)).toEqual([
       'gw:daemon-reload: sudo -n systemctl daemon-reload',
+      // systemctl show needs no sudo.
+      'gw:reload-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-u42-gw-reload.json systemd openclaw-gw.service system reload',
       'gw:reload: sudo -n systemctl reload openclaw-gw.service',
       'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
@@ -65,8 +74,9 @@ describe('systemd', () => {
 
   it('never reloads through a SIGUSR2 ExecReload (it kills OpenClaw): restarts and warns', () => {
     const plan = single({ kind: 'systemd', user: true }, {}, { systemdHasExecReload: true, systemdExecReload: '/bin/kill -SIGUSR2 $MAINPID' });
-    expect(commandLines(plan).slice(-3)).toEqual([
+    expect(commandLines(plan).slice(-4)).toEqual([
       'gw:daemon-reload: systemctl --user daemon-reload',
+      'gw:restart-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-u42-gw-restart.json systemd openclaw.service user restart',
       'gw:restart: systemctl --user restart openclaw.service',
       'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
