@@ -3,6 +3,7 @@
  * command is used. Pure, and total: it returns a ParseResult for every string.
  */
 import { COMMAND_NAMES, COMMAND_PREFIX, COMMAND_SPECS, findSpec, generalUsage, type CommandSpec } from './grammar.js';
+import { isReadOnly } from './authorize.js';
 import { COMMAND_SCHEMAS, hint, type Args } from './schemas.js';
 import { closest } from './suggest.js';
 import { normalizeTypography, tokenize, type Token } from './tokenize.js';
@@ -42,7 +43,25 @@ export function parseCommand(text: string): ParseResult {
     const message = parsed.error.issues[0]?.message;
     return fail(message !== undefined && message !== '' ? message : `invalid ${spec.kind} command`, spec.usage);
   }
+  const lines = text.trim().split(/\r\n|\r|\n/);
+  if (lines.length > 1 && changesSomething(parsed.data)) return fail(multiLine(lines), spec.usage);
   return { ok: true, command: parsed.data };
+}
+
+/**
+ * A pasted block of text that happens to parse must not start a change: `upgrade 1.3.0` on one
+ * line and `production` on the next reads as a production upgrade, which the person may not have
+ * meant. Reading commands and dry runs change nothing, so they stay lenient.
+ */
+function changesSomething(command: Command): boolean {
+  if (isReadOnly(command)) return false;
+  return !((command.kind === 'upgrade' || command.kind === 'rollback') && command.dryRun);
+}
+
+function multiLine(lines: readonly string[]): string {
+  const received = lines.map((line) => line.trim()).join(' ⏎ ');
+  const shown = received.length > 120 ? `${received.slice(0, 120)}…` : received;
+  return `the command came on ${lines.length} lines ("${shown}"); a command that changes something must be on one line, so nothing was done: send it again on one line`;
 }
 
 /** parseCommand for callers that handle errors by code: throws COMMAND_INVALID with `details.help`. */
