@@ -64,6 +64,16 @@ describe('/openclaw subcommands and the shared text grammar', () => {
     expect(parseCommand(line).ok).toBe(false);
   });
 
+  it.each([
+    ['upgrade', { version: '1.3.0', env: '' }, 'env'],
+    ['upgrade', { version: '', env: 'production' }, 'version'],
+    ['upgrade', { version: '1.3.0', env: '  ' }, 'env'],
+    ['upgrade', { version: '1.3.0', env: '""' }, 'env'],
+    ['rollback', { env: '\u201C\u201D' }, 'env'],
+  ])('refuses an empty option by its name: %s %j', (subcommand, options, name) => {
+    expect(() => text(subcommand, options)).toThrow(`the option \`${name}\` is empty: give it a value, or leave the option out. Nothing was done.`);
+  });
+
   it('refuses unknown subcommands and options', () => {
     expect(() => text('reboot')).toThrow(/Unknown subcommand/);
     expect(() => text('status', { env: 'x' })).toThrow(/has no option/);

@@ -48,7 +48,12 @@ export function interactionToCommandText(invoked: InvokedSubcommand): string {
     }
     // The parser straightens smart quotes before tokenizing; do it first so quoting survives that.
     const text = normalizeTypography(String(value)).trim();
-    if (text === '') continue;
+    // Skipping it would let the next value slide into its place (an empty version makes the
+    // environment the version) or fall back to a default (an empty env means production).
+    // `""` typed into the field means empty too: nothing is named only by quotes.
+    if (text.replace(/["'\s]/g, '') === '') {
+      throw new ClawopsError('COMMAND_INVALID', `the option \`${option.name}\` is empty: give it a value, or leave the option out. Nothing was done.`, { subcommand: spec.name, option: option.name });
+    }
     if (option.render === 'positional') positional.push(quoteWord(text));
     else flags.push(`--${option.name}`, quoteWord(text));
   }
