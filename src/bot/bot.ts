@@ -19,6 +19,7 @@ import { environmentOf } from './environment.js';
 import { createFollower, type ThreadTarget } from './follower.js';
 import { gateOfKey, mirrorChannel, privateAnswer, reactionDecision } from './reactions.js';
 import { proposalNote, proposedScope } from './rollback-proposal.js';
+import { outcomeOfError, outcomeOfReply, type CommandOutcome, type CommandReply } from './outcome.js';
 
 export interface BotDeps {
   adapters: readonly ChatAdapter[];
@@ -29,19 +30,15 @@ export interface BotDeps {
   queries: QueryService;
   logger: Logger;
   /** Scheduled upgrades (`--at`, `--window`); absent = refused with a message. */
-  schedule?: (command: Extract<Command, { kind: 'upgrade' }>, requester: Requester, event: CommandEvent) => Promise<string>;
-  scheduleCommands?: (command: Extract<Command, { kind: 'schedule' }>, requester: Requester) => Promise<string>;
+  schedule?: (command: Extract<Command, { kind: 'upgrade' }>, requester: Requester, event: CommandEvent) => Promise<CommandReply>;
+  scheduleCommands?: (command: Extract<Command, { kind: 'schedule' }>, requester: Requester) => Promise<CommandReply>;
   /** Reactions on schedule announcements (🛑 postpone, ✅ approve in advance); `handled` ends the bot's own handling. */
   scheduleReaction?: (event: ReactionEvent) => Promise<{ handled: boolean; note?: string }>;
   /** Minimum time between two edits of one chat message (rate limits). */
   editIntervalMs?: number;
 }
 
-/** What became of a command: `clawops say` turns this into its exit code. */
-export type CommandOutcome =
-  | { status: 'invalid' | 'refused' | 'failed'; message: string }
-  | { status: 'answered' }
-  | { status: 'started'; upgradeId: string; dryRun: boolean };
+export type { CommandOutcome } from './outcome.js';
 
 export interface Bot {
   start(): Promise<void>;
@@ -130,9 +127,9 @@ export function createBot(deps: BotDeps): Bot {
         case 'upgrade':
         case 'rollback': {
           if (command.kind === 'upgrade' && command.schedule !== undefined) {
-            const reply = deps.schedule ? await deps.schedule(command, requester, event) : 'scheduling is not enabled in this deployment';
-            await event.replyPrivately(reply);
-            return { status: 'answered' };
+            const reply = deps.schedule ? await deps.schedule(command, requester, event) : { ok: false, message: 'scheduling is not enabled in this deployment' };
+            await event.replyPrivately(reply.message);
+            return outcomeOfReply(reply);
           }
           const result = await engine.submit(command, requester);
           if (!result.ok) {
@@ -151,9 +148,9 @@ export function createBot(deps: BotDeps): Bot {
           await event.replyPrivately(helpText(command.topic));
           return { status: 'answered' };
         case 'schedule': {
-          const reply = deps.scheduleCommands ? await deps.scheduleCommands(command, requester) : 'no upgrades are scheduled (scheduling is not enabled)';
-          await adapters.get(where.platform)?.post(where, { text: reply });
-          return { status: 'answered' };
+          const reply = deps.scheduleCommands ? await deps.scheduleCommands(command, requester) : { ok: command.action === 'list', message: 'no upgrades are scheduled (scheduling is not enabled)' };
+          await adapters.get(where.platform)?.post(where, { text: reply.message });
+          return outcomeOfReply(reply);
         }
         default: {
           const message = await deps.queries.run(command, environment);
@@ -165,7 +162,7 @@ export function createBot(deps: BotDeps): Bot {
       logger.error({ err: error, command: event.text }, 'command failed');
       const message = isClawopsError(error) ? error.message : `that failed unexpectedly (${String(error).slice(0, 200)}); the bot log has details`;
       await event.replyPrivately(message);
-      return { status: 'failed', message };
+      return outcomeOfError(error, message);
     }
   }
 

@@ -2,6 +2,7 @@
  * Glue for the chat gateway (src/bot): an Announcer over the chat adapters, and the
  * `schedule` / `scheduleCommands` functions in the shape BotDeps takes.
  */
+import type { CommandReply } from '../bot/outcome.js';
 import type { ChatAdapter } from '../chat/types.js';
 import type { Command } from '../commands/types.js';
 import type { ClawopsConfig } from '../config/schema.js';
@@ -34,16 +35,17 @@ export function createChatAnnouncer(adapters: readonly ChatAdapter[], config: Cl
   };
 }
 
-/** `BotDeps.schedule` and `BotDeps.scheduleCommands`, answering in text. */
+/** `BotDeps.schedule` and `BotDeps.scheduleCommands`: the reply, and whether it was done (a refusal exits `say` with 2). */
 export function scheduleBotHooks(scheduler: Scheduler, config: ClawopsConfig) {
   return {
-    async schedule(command: Extract<Command, { kind: 'upgrade' }>, requester: Requester): Promise<string> {
-      const result = await scheduler.schedule(command, requester);
-      return result.message;
+    async schedule(command: Extract<Command, { kind: 'upgrade' }>, requester: Requester): Promise<CommandReply> {
+      const { ok, message } = await scheduler.schedule(command, requester);
+      return { ok, message };
     },
-    async scheduleCommands(command: Extract<Command, { kind: 'schedule' }>, requester: Requester): Promise<string> {
-      if (command.action === 'list') return renderScheduleList(await scheduler.list(), config.schedule.timezone);
-      return (await scheduler.cancel(command.id, requester)).message;
+    async scheduleCommands(command: Extract<Command, { kind: 'schedule' }>, requester: Requester): Promise<CommandReply> {
+      if (command.action === 'list') return { ok: true, message: renderScheduleList(await scheduler.list(), config.schedule.timezone) };
+      const { ok, message } = await scheduler.cancel(command.id, requester);
+      return { ok, message };
     },
   };
 }
