@@ -6,6 +6,8 @@
 import { ClawopsError, isClawopsError, type ClawopsErrorCode } from '../errors.js';
 import type { LoadConfigOptions } from '../config/load.js';
 import type { ClawopsConfig } from '../config/schema.js';
+import { ALL_SECRET_SECTIONS, deferredSecrets } from '../config/secret-sections.js';
+import { formatProblem } from '../config/format-issues.js';
 import { COMMANDS } from './command-list.js';
 import { commandHelp, findCommand, generalHelp, groupHelp } from './registry.js';
 import type { CliCommandSpec, CliContext } from './types.js';
@@ -71,10 +73,13 @@ async function dispatch(argv: readonly string[], deps: CliDeps): Promise<number>
     signal: deps.signal,
     logger: deps.logger,
     configFile,
-    loadConfig: async (file) => {
-      const config = await deps.loadConfig({ file: file ?? configFile, env: deps.env, cwd: deps.cwd, signal: deps.signal });
+    loadConfig: async (request = {}) => {
+      const needs = request.needs ?? lookup.spec.secrets ?? ALL_SECRET_SECTIONS;
+      const config = await deps.loadConfig({ file: request.file ?? configFile, env: deps.env, cwd: deps.cwd, signal: deps.signal, needs });
       // From here on the config decides how much is logged.
       deps.logger.level = config.log.level;
+      const unused = deferredSecrets(config).map(formatProblem);
+      if (unused.length > 0) deps.logger.debug({ unused }, 'secrets this command does not use are unset');
       return config;
     },
   };

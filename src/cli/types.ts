@@ -5,6 +5,7 @@
  */
 import type { ClawopsConfig } from '../config/schema.js';
 import type { Env } from '../config/load.js';
+import type { SecretSection } from '../config/secret-sections.js';
 import type { Logger } from '../log/logger.js';
 
 /** Somewhere to write text (stdout, stderr, or a buffer in tests). */
@@ -23,9 +24,16 @@ export interface CliContext {
   /** `--config FILE` given before the subcommand, if any. */
   configFile: string | undefined;
   /** Loads and validates the config: `file`, else `--config`, else `CLAWOPS_CONFIG`, else ./clawops.yml. */
-  loadConfig(file?: string): Promise<ClawopsConfig>;
+  loadConfig(request?: ConfigRequest): Promise<ClawopsConfig>;
   /** Logs to stderr (stdout is the command's output). */
   logger: Logger;
+}
+
+/** What a subcommand asks `loadConfig` for. */
+export interface ConfigRequest {
+  file?: string | undefined;
+  /** Narrows the command's `secrets` for this run (`plan upgrade` reads no Redis, `plan rollback` does). */
+  needs?: readonly SecretSection[];
 }
 
 /** A subcommand's body: `args` are the words after its name; the result is the exit code. */
@@ -39,5 +47,10 @@ export interface CliCommandSpec {
   summary: string;
   /** Usage and options, shown by `clawops help <command>` and `<command> --help`. */
   usage: string;
+  /**
+   * The config sections whose `${VAR}` secrets the command uses (default: all). An unset variable
+   * there stops it before it starts; one elsewhere does not (see src/config/secret-sections.ts).
+   */
+  secrets?: readonly SecretSection[];
   load(): Promise<{ run: CliRun }>;
 }

@@ -2,7 +2,10 @@
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+    // Descriptors, not values: a deferred secret is a getter that throws when read (secret-sections.ts).
+    for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(value))) {
+      if ('value' in descriptor) deepFreeze(descriptor.value);
+    }
   }
   return value;
 }

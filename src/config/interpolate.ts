@@ -16,10 +16,15 @@ export const SECRET_PATHS: readonly string[] = [
 const REFERENCE = /\$\{([^}]*)\}/g;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The document with secrets filled in, plus one problem per unset variable or misplaced reference. */
+/**
+ * The document with secrets filled in. `problems` are mistakes in the file (a misplaced or malformed
+ * reference); `unresolved` has one entry per variable that is unset or empty, kept apart because
+ * whether it matters depends on the command (see secret-sections.ts). Unresolved text stays as written.
+ */
 export interface InterpolationResult {
   value: unknown;
   problems: RawProblem[];
+  unresolved: RawProblem[];
 }
 
 /** Environment as `process.env` has it. */
@@ -27,6 +32,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export function interpolateSecrets(document: unknown, env: Env): InterpolationResult {
   const problems: RawProblem[] = [];
+  const unresolved: RawProblem[] = [];
   const walk = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') return interpolateString(value, path);
     if (Array.isArray(value)) return value.map((item: unknown, index) => walk(item, [...path, index]));
@@ -49,13 +55,12 @@ export function interpolateSecrets(document: unknown, env: Env): InterpolationRe
         return whole;
       }
       const resolved = env[name];
-      if (resolved === undefined) {
-        problems.push({ at: path, message: `environment variable ${name} is not set` });
+      if (resolved === undefined || resolved === '') {
+        unresolved.push({ at: path, message: `environment variable ${name} is ${resolved === undefined ? 'not set' : 'empty'}` });
         return whole;
       }
-      if (resolved === '') problems.push({ at: path, message: `environment variable ${name} is empty` });
       return resolved;
     });
   };
-  return { value: walk(document, []), problems };
+  return { value: walk(document, []), problems, unresolved };
 }

@@ -11,6 +11,7 @@ import { configSchema, type ClawopsConfig } from './schema.js';
 import { describeIssue, formatPath, formatProblem, problemsFromZodError, type ConfigProblem, type RawProblem } from './format-issues.js';
 import { interpolateSecrets, SECRET_PATHS, type Env } from './interpolate.js';
 import { deepFreeze } from './freeze.js';
+import { ALL_SECRET_SECTIONS, guardDeferred, partitionUnresolved, putStandIns, type SecretSection } from './secret-sections.js';
 
 export type { Env } from './interpolate.js';
 
@@ -30,6 +31,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** The local home directory `~/` expands to in local paths; default: `env.HOME`, else the OS's. */
   home?: string;
+  /** The sections whose secrets must resolve (default: all); see secret-sections.ts. */
+  needs?: readonly SecretSection[] | undefined;
   signal?: AbortSignal;
 }
 
@@ -41,7 +44,8 @@ export function resolveConfigPath(options: Pick<LoadConfigOptions, 'file' | 'env
 
 /**
  * Reads and validates the config. Throws ClawopsError `CONFIG_NOT_FOUND` (with the path tried)
- * or `CONFIG_INVALID` (details.problems lists every problem). The result is deeply frozen.
+ * or `CONFIG_INVALID` (details.problems lists every problem). The result is deeply frozen; a secret
+ * outside `needs` may be left unresolved (listed by `deferredSecrets`, throws when read).
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<ClawopsConfig> {
   const file = resolveConfigPath(options);
@@ -51,7 +55,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ClawopsCon
   } catch (error) {
     throw translateReadError(error, file);
   }
-  return parseConfig(text, { env: options.env, file, home: options.home ?? nonEmpty(options.env['HOME']) ?? homedir() });
+  const home = options.home ?? nonEmpty(options.env['HOME']) ?? homedir();
+  return parseConfig(text, { env: options.env, file, home, ...(options.needs ? { needs: options.needs } : {}) });
 }
 
 /** Options for `parseConfig`: `file` only names the source in messages. */
@@ -59,6 +64,7 @@ export interface ParseConfigOptions {
   env: Env;
   home: string;
   file?: string;
+  needs?: readonly SecretSection[];
 }
 
 /** Validates config text (YAML) without touching the file system; same errors and result as `loadConfig`. */
@@ -81,17 +87,22 @@ export function parseConfig(text: string, options: ParseConfigOptions): ClawopsC
   }
 
   const interpolated = interpolateSecrets(withoutExtensions(raw), options.env);
+  const { required, deferred } = partitionUnresolved(interpolated.unresolved, options.needs ?? ALL_SECRET_SECTIONS);
+  putStandIns(interpolated.value, deferred);
   const parsed = configSchema.safeParse(interpolated.value, { error: describeIssue, reportInput: true });
-  const flagged = new Set(interpolated.problems.map((problem) => formatPath(problem.at)));
+  const flagged = new Set([...interpolated.problems, ...required].map((problem) => formatPath(problem.at)));
   const rawProblems = [
     ...interpolated.problems,
+    ...required,
     // A field whose variable is unset already has its problem; the schema's view of `${X}` adds nothing.
     ...(parsed.success ? [] : problemsFromZodError(parsed.error).filter((problem) => !flagged.has(formatPath(problem.at)))),
   ];
   if (rawProblems.length > 0 || !parsed.success) {
     throw invalid(file, place(rawProblems, document, lineCounter));
   }
-  return deepFreeze(expandLocalPaths(parsed.data, options.home));
+  const config = expandLocalPaths(parsed.data, options.home);
+  guardDeferred(config, deferred, place(deferred, document, lineCounter));
+  return deepFreeze(config);
 }
 
 /** Top-level `x-…` keys are ignored (as in Compose files): a place for YAML anchors such as `x-host: &host`. */

@@ -20,7 +20,8 @@ export const run: CliRun = async (args, context) => {
   if (command.kind !== 'upgrade' && command.kind !== 'rollback') {
     throw new ClawopsError('COMMAND_INVALID', `clawops plan shows upgrade and rollback plans, not ${command.kind}`);
   }
-  const config = await context.loadConfig();
+  // Only a rollback reads the audit trail; an upgrade plan reads the hosts alone.
+  const config = await context.loadConfig({ needs: command.kind === 'rollback' ? ['redis'] : [] });
   const redis = command.kind === 'rollback' ? await connectAudit(config) : undefined;
   const shell = createSshShell({ logger: context.logger });
   try {

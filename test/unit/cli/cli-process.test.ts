@@ -90,12 +90,16 @@ describe.concurrent('clawops config check (real process)', () => {
     expectNoStack(run);
   });
 
-  it('names an unset environment variable and never prints a set secret', async () => {
+  it('warns of an unset environment variable (an error with --strict) and never prints a set secret', async () => {
     const path = await file('secrets.yml', VALID_WITH_SECRETS_YAML);
-    const run = await clawops(['config', 'check', path], { SLACK_BOT_TOKEN: 'xoxb-SECRET-VALUE', SLACK_APP_TOKEN: 'xapp-1' });
+    const env = { SLACK_BOT_TOKEN: 'xoxb-SECRET-VALUE', SLACK_APP_TOKEN: 'xapp-1' };
+    const lenient = await clawops(['config', 'check', path], env);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toMatch(/^warning: redis\.url: environment variable REDIS_PASSWORD is not set; clawops start, .* refuse to run without it \(line \d+\)$/m);
+    const run = await clawops(['config', 'check', '--strict', path], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^redis\.url: environment variable REDIS_PASSWORD is not set/m);
-    expect(run.stderr).not.toContain('SECRET-VALUE');
+    for (const output of [lenient.stdout, lenient.stderr, run.stdout, run.stderr]) expect(output).not.toContain('SECRET-VALUE');
     const ok = await clawops(['config', 'check', path], { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', REDIS_PASSWORD: 'pw' });
     expect(ok.stdout).toMatch(/^OK: .*slack: on \(socket mode\), discord: off\n$/);
   });
@@ -143,6 +147,30 @@ describe.concurrent('clawops (real process)', () => {
     const secrets = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 's', DISCORD_TOKEN: 'd', REDIS_URL: 'redis://127.0.0.1:6379' };
     const run = await clawops(['config', 'check', join(ROOT, 'clawops.example.yml')], secrets);
     expect(run).toEqual({ code: 0, stdout: 'OK: 2 environments (staging: 1 host, production: 2 hosts), strategies pm2, blue-green; slack: on (socket mode), discord: on\n', stderr: '' });
+  });
+
+  it('checks clawops.example.yml with no secrets in the environment: exit 0, a warning naming each unset variable', async () => {
+    const run = await clawops(['config', 'check', join(ROOT, 'clawops.example.yml')]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const warnings = run.stdout.split('\n').filter((line) => line.startsWith('warning: '));
+    expect(warnings).toEqual([
+      expect.stringMatching(/^warning: chat\.slack\.botToken: environment variable SLACK_BOT_TOKEN is not set; clawops start and gateway refuse to run without it \(line \d+\)$/),
+      expect.stringMatching(/^warning: chat\.slack\.appToken: environment variable SLACK_APP_TOKEN is not set; /),
+      expect.stringMatching(/^warning: chat\.slack\.signingSecret: environment variable SLACK_SIGNING_SECRET is not set; /),
+      expect.stringMatching(/^warning: chat\.discord\.token: environment variable DISCORD_TOKEN is not set; clawops start, gateway and discord register refuse/),
+      expect.stringMatching(/^warning: redis\.url: environment variable REDIS_URL is not set; clawops start, chat, gateway, worker, say, plan and history refuse/),
+    ]);
+  });
+
+  it('config check --strict fails on clawops.example.yml without its secrets, naming each (exit 2)', async () => {
+    const run = await clawops(['config', 'check', '--strict', join(ROOT, 'clawops.example.yml')]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.split('\n')[0]).toMatch(/: 5 problems:$/);
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'DISCORD_TOKEN', 'REDIS_URL']) {
+      expect(run.stderr).toContain(`environment variable ${name} is not set`);
+    }
   });
 
   it('config schema prints the committed JSON Schema', async () => {

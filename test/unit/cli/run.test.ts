@@ -8,6 +8,8 @@ import type { CliCommandSpec, CliRun } from '../../../src/cli/types.js';
 import type { LoadConfigOptions } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { configSchema } from '../../../src/config/schema.js';
+import { ALL_SECRET_SECTIONS } from '../../../src/config/secret-sections.js';
+import { COMMANDS } from '../../../src/cli/command-list.js';
 
 interface Harness {
   deps: CliDeps;
@@ -75,7 +77,7 @@ describe('runCli dispatch', () => {
   });
 
   it('hands --config to the command and to loadConfig', async () => {
-    const h = harness({ 'config check': async (args, context) => (await context.loadConfig(args[0]), 0) });
+    const h = harness({ 'config check': async (args, context) => (await context.loadConfig({ file: args[0] }), 0) });
     expect(await runCli(['--config', 'fleet.yml', 'config', 'check'], h.deps)).toBe(2);
     expect(await runCli(['--config=fleet.yml', 'config', 'check', 'other.yml'], h.deps)).toBe(2);
     expect(await runCli(['config', 'check', '--config', 'after.yml'], h.deps)).toBe(2);
@@ -186,5 +188,22 @@ describe('runCli config loading', () => {
     expect(await runCli(['worker'], h.deps)).toBe(0);
     expect(h.log()).not.toContain('hidden at warn');
     expect(h.log()).toContain('shown at warn');
+  });
+
+  it('asks for the secrets the command declares (all when it declares none), or those a run narrows to', async () => {
+    const loads = async (_args: string[], context: Parameters<CliRun>[1], needs?: []) => (await context.loadConfig(needs ? { needs } : {}).catch(() => undefined), 0);
+    const h = harness({ worker: (args, context) => loads(args, context), 'config check': (args, context) => loads(args, context, []) });
+    const history: CliCommandSpec = { path: ['history'], summary: '', usage: '', secrets: ['redis'], load: async () => ({ run: loads }) };
+    h.deps.commands = [...(h.deps.commands ?? []), history];
+    for (const line of [['worker'], ['config', 'check'], ['history']]) await runCli(line, h.deps);
+    expect(h.loads.map((options) => options.needs)).toEqual([ALL_SECRET_SECTIONS, [], ['redis']]);
+  });
+
+  it('declares chat secrets only for the commands that serve chat', () => {
+    const declared = Object.fromEntries(COMMANDS.map((spec) => [spec.path.join(' '), spec.secrets ?? 'all']));
+    expect(declared).toEqual({
+      'config check': [], 'config schema': [], demo: [], start: 'all', gateway: 'all',
+      chat: ['redis'], worker: ['redis'], say: ['redis'], plan: ['redis'], history: ['redis'], 'discord register': ['chat.discord'],
+    });
   });
 });
