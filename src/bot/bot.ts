@@ -17,7 +17,7 @@ import type { ThreadStore } from './thread-store.js';
 import type { QueryService } from './queries.js';
 import { environmentOf } from './environment.js';
 import { createFollower, type ThreadTarget } from './follower.js';
-import { gateOfKey, mirrorChannel, privateAnswer, reactionDecision } from './reactions.js';
+import { asksForDecision, gateOfKey, idleReactionAnswer, mirrorChannel, privateAnswer, reactionDecision } from './reactions.js';
 import { proposalNote, proposedScope } from './rollback-proposal.js';
 import { outcomeOfError, outcomeOfReply, type CommandOutcome, type CommandReply } from './outcome.js';
 
@@ -33,7 +33,7 @@ export interface BotDeps {
   schedule?: (command: Extract<Command, { kind: 'upgrade' }>, requester: Requester, event: CommandEvent) => Promise<CommandReply>;
   scheduleCommands?: (command: Extract<Command, { kind: 'schedule' }>, requester: Requester) => Promise<CommandReply>;
   /** Reactions on schedule announcements (🛑 postpone, ✅ approve in advance); `handled` ends the bot's own handling. */
-  scheduleReaction?: (event: ReactionEvent) => Promise<{ handled: boolean; note?: string }>;
+  scheduleReaction?: (event: ReactionEvent) => Promise<{ handled: boolean; note?: string; answer?: string }>;
   /** Minimum time between two edits of one chat message (rate limits). */
   editIntervalMs?: number;
 }
@@ -170,12 +170,17 @@ export function createBot(deps: BotDeps): Bot {
     const scheduled = await deps.scheduleReaction?.(event);
     if (scheduled?.handled) {
       if (scheduled.note) await adapters.get(event.platform)?.post({ platform: event.platform, channel: event.channel, thread: event.message }, { text: scheduled.note });
+      if (scheduled.answer) await answerPrivately(event, undefined, scheduled.answer);
       return;
     }
     const decision = reactionDecision(event.reaction, config.approvals.reactions);
-    if (decision === undefined) return;
     const binding = await threads.bindingOf(event.platform, event.channel, event.message);
-    if (binding === null) return;
+    const asks = binding !== null && asksForDecision(binding.key);
+    if (decision === undefined || binding === null || !asks) {
+      // A reaction on someone else's message is none of the bot's business.
+      if (binding !== null || event.botMessage === true) await answerPrivately(event, binding?.upgradeId, idleReactionAnswer(event.reaction, asks, config.approvals.reactions));
+      return;
+    }
     // Bound to the plan the message showed: if the upgrade's plan is another one now, it does not count.
     const gateId = gateOfKey(binding.key);
     const result = await engine.decide(binding.upgradeId, {
@@ -192,10 +197,10 @@ export function createBot(deps: BotDeps): Bot {
   }
 
   /** In the upgrade's thread where the reaction was given; in the channel for a message outside one. */
-  async function answerPrivately(event: ReactionEvent, upgradeId: string, text: string): Promise<void> {
+  async function answerPrivately(event: ReactionEvent, upgradeId: string | undefined, text: string): Promise<void> {
     const adapter = adapters.get(event.platform);
     if (adapter === undefined) return;
-    const root = (await threads.get(upgradeId, event.platform, event.channel))?.refs['plan'];
+    const root = upgradeId === undefined ? undefined : (await threads.get(upgradeId, event.platform, event.channel))?.refs['plan'];
     const where = { platform: event.platform, channel: event.channel, ...(root ? { thread: root.thread ?? root.message } : {}) };
     if (adapter.notifyUser) await adapter.notifyUser(where, event.userId, text);
     else await adapter.post(where, { text: `${event.userName ?? event.userId}: ${text}`, tone: 'warning' });

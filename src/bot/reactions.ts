@@ -6,6 +6,7 @@ import type { ApprovalsConfig, ClawopsConfig } from '../config/schema.js';
 import type { ApprovalResult } from '../jobs/api.js';
 import type { Platform } from '../chat/types.js';
 import type { ThreadState } from '../chat/render/thread-state.js';
+import { displayReaction } from '../chat/render/format.js';
 
 export type Decision = 'approve' | 'reject';
 
@@ -34,6 +35,24 @@ export function mirrorChannel(config: ClawopsConfig, platform: Platform): string
   if (platform === 'slack') return config.chat.slack?.approvalsChannel ?? config.chat.slack?.announceChannel;
   if (platform === 'discord') return config.chat.discord?.approvalsChannel ?? config.chat.discord?.announceChannel;
   return undefined;
+}
+
+/**
+ * Whether a reaction on this message can decide: the plan (it decides the gate that waits), an
+ * approval request, or a message linked to an upgrade outside its thread (key absent). A
+ * checklist or report only shows progress, and ✅ on it must not release a gate by accident.
+ */
+export function asksForDecision(key: string | undefined): boolean {
+  return key === undefined || key === 'plan' || key.startsWith('gate:');
+}
+
+/** The private answer to a reaction on a bot message that does nothing, naming what would. */
+export function idleReactionAnswer(reaction: string, asks: boolean, reactions: ApprovalsConfig['reactions']): string {
+  const approve = displayReaction(reactions.approve);
+  const reject = displayReaction(reactions.reject);
+  const what = `${displayReaction([reaction])} does nothing here`;
+  return asks ? `${what}: react ${approve} to approve or ${reject} to reject.`
+    : `${what}: approvals are given on an upgrade's plan or approval request (${approve} approves, ${reject} rejects).`;
 }
 
 /** The gate a thread message asks about, by its key (`gate:<id>`); the plan message asks about none. */

@@ -49,6 +49,8 @@ export interface ReactionEvent {
   message: string;
   /** Emoji name without colons (`white_check_mark`) or the unicode character. */
   reaction: string;
+  /** The message is one the bot posted, when the platform tells: a reaction on it that does nothing is answered. */
+  botMessage?: boolean;
 }
 
 /** Doc: a chat platform connection. Implementations: slack/, discord/, terminal/. */

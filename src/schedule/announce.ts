@@ -6,6 +6,8 @@ import type { AnnouncementExtra, AnnouncementKind, ScheduledUpgrade } from './ty
 export interface AnnouncementOptions {
   /** `approvals.reactions` from the config; the defaults are 🛑 and ✅. */
   reactions?: { approve: readonly string[]; postpone: readonly string[] };
+  /** Whether a window to postpone to exists; without one 🛑 is refused, so it is not offered. Default true. */
+  canPostpone?: boolean;
 }
 
 const TITLES: Readonly<Record<AnnouncementKind, string>> = {
@@ -58,8 +60,9 @@ export function renderAnnouncement(kind: AnnouncementKind, schedule: ScheduledUp
   const open = kind === 'scheduled' || kind === 'reminder' || kind === 'postponed';
   const lines: string[] = [];
   if (schedule.note && (kind === 'scheduled' || kind === 'postponed')) lines.push(schedule.note);
+  const postponable = open && options.canPostpone !== false;
+  if (postponable) lines.push(`React ${postpone} to postpone it to the next window (approvers only).`);
   if (open) {
-    lines.push(`React ${postpone} to postpone it to the next window (approvers only).`);
     lines.push(`React ${approve} to pre-approve it: counts for plan ${schedule.planHash}; if the plan has changed by then, approve again in the upgrade's thread.`);
   }
   if (kind === 'starting' && schedule.windowEnd) lines.push(`If traffic is not switched by ${formatWhen(schedule.windowEnd, timeZone)}, it stops before switching and asks.`);
@@ -72,7 +75,7 @@ export function renderAnnouncement(kind: AnnouncementKind, schedule: ScheduledUp
     ...(lines.length > 0 ? { lines } : {}),
     tone,
     context: [`schedule ${schedule.id}`, `plan ${schedule.planHash}`, `requested by ${who}`],
-    ...(open ? { reactions: [postpone, approve] } : {}),
+    ...(open ? { reactions: postponable ? [postpone, approve] : [approve] } : {}),
   };
 }
 

@@ -7,7 +7,9 @@ import type { ChatAdapter } from '../chat/types.js';
 import type { Command } from '../commands/types.js';
 import type { ClawopsConfig } from '../config/schema.js';
 import type { Requester } from '../jobs/events.js';
+import { DateTime } from 'luxon';
 import { renderAnnouncement, renderScheduleList } from './announce.js';
+import { postponeTarget } from './resolve.js';
 import type { Scheduler } from './scheduler.js';
 import type { AnnouncementPost, Announcer } from './types.js';
 
@@ -17,7 +19,9 @@ export function createChatAnnouncer(adapters: readonly ChatAdapter[], config: Cl
     platform === 'slack' ? config.chat.slack?.announceChannel : platform === 'discord' ? config.chat.discord?.announceChannel : 'terminal';
   return {
     async announce(kind, schedule, extra) {
-      const message = renderAnnouncement(kind, schedule, config.schedule.timezone, extra, { reactions: config.approvals.reactions });
+      // Judged from the scheduled time rather than the clock: whether a window follows that slot.
+      const canPostpone = postponeTarget(schedule, config, DateTime.fromISO(schedule.at)).ok;
+      const message = renderAnnouncement(kind, schedule, config.schedule.timezone, extra, { reactions: config.approvals.reactions, canPostpone });
       const posts: AnnouncementPost[] = [];
       for (const adapter of adapters) {
         const channel = channelOf(adapter.platform);

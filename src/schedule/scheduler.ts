@@ -14,6 +14,7 @@ import type { UpgradeEngine } from '../jobs/api.js';
 import { isApprover } from '../jobs/approvals.js';
 import type { Requester } from '../jobs/events.js';
 import { selectEnvironment } from '../runbook/select.js';
+import { displayReaction } from '../chat/render/format.js';
 import { formatWhen } from './announce.js';
 import { postponeTarget, resolveTime } from './resolve.js';
 import { SCHEDULE_QUEUE, createRunner } from './runner.js';
@@ -52,10 +53,11 @@ export interface ScheduleReaction {
   reaction: string;
 }
 
-/** `handled`: the reaction was on a schedule announcement (the bot does nothing else with it); `note`: tell the person. */
+/** `handled`: the reaction was on a schedule announcement (the bot does nothing else with it); `note`: tell the thread; `answer`: tell only the person. */
 export interface ReactionOutcome {
   handled: boolean;
   note?: string;
+  answer?: string;
 }
 
 export interface Scheduler {
@@ -169,9 +171,11 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
       const reactions = config.approvals.reactions;
       const postponing = reactions.postpone.includes(event.reaction);
       const approving = reactions.approve.includes(event.reaction);
-      if (!postponing && !approving) return { handled: false };
       const id = await store.scheduleOfMessage(event);
       if (id === null) return { handled: false };
+      if (!postponing && !approving) {
+        return { handled: true, answer: `${displayReaction([event.reaction])} does nothing here: react ${displayReaction(reactions.postpone)} to postpone (approvers only) or ${displayReaction(reactions.approve)} to pre-approve.` };
+      }
       const schedule = await store.get(id);
       if (!schedule) return { handled: true, note: 'that scheduled upgrade no longer exists' };
       if (schedule.status !== 'scheduled') return { handled: true, note: `${id} is ${schedule.status}; reactions on its announcements no longer change it` };

@@ -3,7 +3,7 @@
  * pasted on several lines, empty Discord options, and reactions that do nothing.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ALICE, DISCORD, D_ALICE, SLACK, startChatStack, type ChatStack } from './chat-stack.js';
+import { ALICE, BOB, DISCORD, D_ALICE, D_ERIN, SLACK, startChatStack, type ChatStack } from './chat-stack.js';
 
 let stack: ChatStack;
 
@@ -43,3 +43,49 @@ test('an empty Discord option is refused by its name, not read as "no env" or sh
   expect(stack.discord.calls.filter((call) => call.method === 'POST' && call.path === `/channels/${DISCORD.origin}/messages`)).toHaveLength(posts);
   expect(await jobs()).toBe(before);
 }, 30_000);
+
+test('a reaction on a bot message that does nothing is answered privately; the gate keeps waiting', async () => {
+  const posts = stack.slack.callsTo('chat.postMessage').length;
+  await stack.slash('upgrade 1.3.0 production --skip-staging', ALICE, 0);
+  const root = await stack.slack.waitForCall('chat.postMessage', (call) => stack.slack.callsTo('chat.postMessage').indexOf(call) >= posts
+    && call.args['thread_ts'] === undefined && call.args['channel'] === SLACK.origin && String(call.args['text']).includes('Upgrade plan'), 30_000);
+  const upgradeId = /upgrade (up-[\w-]+)/.exec(JSON.stringify(root.args['blocks']))?.[1] ?? '';
+  const rootTs = String(root.response?.['ts']);
+  await stack.waitForEvent(upgradeId, (event) => event.type === 'gate-waiting', 30_000);
+  const gate = await stack.ref(upgradeId, 'slack', SLACK.origin, 'gate:skip-staging');
+  const told = (needle: string) => stack.slack.waitForCall('chat.postEphemeral', (call) => call.args['user'] === BOB && String(call.args['text']).includes(needle), 10_000);
+
+  await stack.slackReact(BOB, SLACK.origin, gate.message, '+1');
+  expect((await told(':+1: does nothing here')).args).toMatchObject({ text: ':+1: does nothing here: react ✅ to approve or ❌ to reject.', channel: SLACK.origin, thread_ts: rootTs });
+  // ✅ on the checklist only shows progress: it does not release the gate.
+  const checklist = await stack.ref(upgradeId, 'slack', SLACK.origin, 'checklist');
+  await stack.slackReact(BOB, SLACK.origin, checklist.message, '✅');
+  expect(String((await told('✅ does nothing here')).args['text'])).toBe('✅ does nothing here: approvals are given on an upgrade\'s plan or approval request (✅ approves, ❌ rejects).');
+  // ✅ on an answer the bot posted outside any upgrade.
+  const before = stack.slack.callsTo('chat.postMessage').length;
+  await stack.slash('version staging', ALICE, 0);
+  const answer = await stack.slack.waitForCall('chat.postMessage', (call) => stack.slack.callsTo('chat.postMessage').indexOf(call) >= before && call.args['channel'] === SLACK.origin, 10_000);
+  const ephemerals = stack.slack.callsTo('chat.postEphemeral').length;
+  await stack.slackReact(BOB, SLACK.origin, String(answer.response?.['ts']), 'white_check_mark');
+  await expect.poll(() => stack.slack.callsTo('chat.postEphemeral').slice(ephemerals).map((call) => String(call.args['text']))).toEqual([
+    ':white_check_mark: does nothing here: approvals are given on an upgrade\'s plan or approval request (✅ approves, ❌ rejects).',
+  ]);
+  expect(await stack.runtime().engine.queue.getJobState(upgradeId)).toBe('delayed');
+
+  // Discord has no private answer to a reaction: a thread message that mentions the person.
+  const mirrorRoot = await stack.ref(upgradeId, 'discord', DISCORD.approvals, 'plan');
+  const mirrorGate = await stack.ref(upgradeId, 'discord', DISCORD.approvals, 'gate:skip-staging');
+  stack.discordReact(D_ERIN, mirrorRoot.message, mirrorGate.message, '👍');
+  await expect.poll(() => stack.discordThread(mirrorRoot.message).map((m) => m.text).find((text) => text.includes(`<@${D_ERIN}>`)), { timeout: 10_000 })
+    .toBe(`<@${D_ERIN}> 👍 does nothing here: react ✅ to approve or ❌ to reject.`);
+
+  // ✅ on the plan message approves, as the README says.
+  await stack.slackReact(BOB, SLACK.origin, rootTs, 'white_check_mark');
+  await stack.waitForEvent(upgradeId, (event) => event.type === 'gate-passed' && event.gateId === 'skip-staging', 30_000);
+  await stack.waitForEvent(upgradeId, (event) => event.type === 'gate-waiting' && event.gateId !== 'skip-staging', 60_000);
+  await stack.slackReact(BOB, SLACK.origin, rootTs, 'x');
+  await stack.waitForEvent(upgradeId, (event) => event.type === 'gate-rejected', 30_000);
+  await stack.waitForEvent(upgradeId, (event) => event.type === 'finished', 60_000);
+  expect(await stack.version('production')).toBe('1.2.0');
+  await stack.idle();
+}, 120_000);

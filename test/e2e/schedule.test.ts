@@ -104,7 +104,9 @@ test('🛑 by an approver postpones to the next window; by anyone else it is ign
   expect((await stack.scheduler.list())[0]?.at).toBe('2026-11-28T01:00:00.000Z');
   expect(stack.announcer.kinds()).toEqual(['scheduled']);
 
-  expect(await stack.scheduler.onReaction({ ...ref, userId: 'U-BOB', reaction: 'thumbsup' })).toEqual({ handled: false });
+  // Any other emoji on an announcement does nothing, and the person is told privately what would.
+  expect(await stack.scheduler.onReaction({ ...ref, userId: 'U-BOB', reaction: 'thumbsup' }))
+    .toEqual({ handled: true, answer: ':thumbsup: does nothing here: react 🛑 to postpone (approvers only) or ✅ to pre-approve.' });
   const postponed = await stack.scheduler.onReaction({ ...ref, userId: 'U-BOB', userName: 'bob', reaction: 'octagonal_sign' });
   expect(postponed).toMatchObject({ handled: true, note: expect.stringContaining('postponed by bob') });
   const [moved] = await stack.scheduler.list();

@@ -20,7 +20,7 @@ import { DISCORD_COMMAND_NAME } from './command-spec.js';
 import { chatMessageToPayload, threadName } from './embed.js';
 import { discordEmoji } from './emoji.js';
 import { handleCommandInteraction } from './interactions.js';
-import { reactionToEvent } from './reactions.js';
+import { isOwnMessage, reactionToEvent } from './reactions.js';
 
 export type DiscordConfig = NonNullable<ClawopsConfig['chat']['discord']>;
 
@@ -153,8 +153,11 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): ChatAdapte
     });
     discord.on(Events.MessageReactionAdd, (reaction, user) => {
       if (user.id === discord.user?.id) return;
-      const event = reactionToEvent(reaction, user);
-      if (event !== undefined) void emitReaction(event);
+      void isOwnMessage(reaction, discord.user?.id).then((own) => {
+        const event = reactionToEvent(reaction, user, own);
+        if (event !== undefined) return emitReaction(event);
+        return undefined;
+      });
     });
     discord.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
     discord.on(Events.Warn, (message) => logger.warn(message));

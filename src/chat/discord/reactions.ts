@@ -4,11 +4,21 @@ import { reactionName } from './emoji.js';
 import { memberRoleIds } from './interactions.js';
 
 /**
+ * Whether the bot wrote the message: known for a cached one; an uncached one (sent before this
+ * process started) is fetched, and stays unknown when that fails.
+ */
+export async function isOwnMessage(reaction: MessageReaction | PartialMessageReaction, botId: string | undefined): Promise<boolean | undefined> {
+  if (botId === undefined) return undefined;
+  const message = reaction.message.partial ? await reaction.message.fetch().catch(() => undefined) : reaction.message;
+  return message?.author ? message.author.id === botId : undefined;
+}
+
+/**
  * Turns a reaction add into a ReactionEvent. Works on partial (uncached) messages: only ids
  * are needed. The channel reported is the thread's parent, matching the MessageRef.channel
  * that post() returned for a message in that thread.
  */
-export function reactionToEvent(reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): ReactionEvent | undefined {
+export function reactionToEvent(reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser, botMessage?: boolean): ReactionEvent | undefined {
   const message = reaction.message;
   const emoji = reactionName(reaction.emoji);
   if (emoji === undefined) return undefined;
@@ -27,5 +37,6 @@ export function reactionToEvent(reaction: MessageReaction | PartialMessageReacti
     channel: channelId,
     message: message.id,
     reaction: emoji,
+    ...(botMessage === undefined ? {} : { botMessage }),
   };
 }

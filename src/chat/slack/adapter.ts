@@ -99,7 +99,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
     void handleCommand(command, (text) => respond({ response_type: 'ephemeral', replace_original: false, text }).then(() => undefined));
   });
 
-  app.event('reaction_added', async ({ event }) => {
+  app.event('reaction_added', async ({ event, context }) => {
     if (event.item.type !== 'message') return;
     const [userGroups, userName] = await Promise.all([groups.groupsOf(event.user), names.nameOf(event.user)]);
     const reaction: ReactionEvent = {
@@ -110,6 +110,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
       channel: event.item.channel,
       message: event.item.ts,
       reaction: normalizeReaction(event.reaction),
+      botMessage: event.item_user !== undefined && event.item_user === context.botUserId,
     };
     for (const handler of reactionHandlers) {
       await handler(reaction).catch((error: unknown) => logger.error({ err: error }, 'reaction handler failed'));

@@ -83,7 +83,7 @@ export function createTerminalAdapter(options: TerminalAdapterOptions): Terminal
           complain(`there is no message [${input.message}]`);
           return;
         }
-        const event: ReactionEvent = { platform: 'terminal', userId: user, userName: user, channel, message: String(target.number), reaction: input.reaction };
+        const event: ReactionEvent = { platform: 'terminal', userId: user, userName: user, channel, message: String(target.number), reaction: input.reaction, botMessage: true };
         for (const handler of reactionHandlers) await run(() => handler(event));
       }
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { environmentOf } from '../../../src/bot/environment.js';
-import { gateOfKey, mirrorChannel, privateAnswer, reactionDecision, shownPlanHash } from '../../../src/bot/reactions.js';
+import { asksForDecision, gateOfKey, idleReactionAnswer, mirrorChannel, privateAnswer, reactionDecision, shownPlanHash } from '../../../src/bot/reactions.js';
 import { parseCommand } from '../../../src/commands/index.js';
 import type { Command } from '../../../src/commands/types.js';
 import { rebuildThread } from '../../../src/chat/render/thread-state.js';
@@ -37,6 +37,21 @@ describe('reactionDecision', () => {
     expect(reactionDecision('shipit', custom)).toBe('approve');
     expect(reactionDecision('white_check_mark', custom)).toBeUndefined();
     expect(reactionDecision('no_entry', custom)).toBe('reject');
+  });
+});
+
+describe('reactions that do nothing', () => {
+  const reactions = config().approvals.reactions;
+
+  it('only the plan, an approval request or a linked message take a decision', () => {
+    expect([undefined, 'plan', 'gate:prod-1:switch-traffic'].map(asksForDecision)).toEqual([true, true, true]);
+    expect(['checklist', 'health', 'note:0', 'report'].map(asksForDecision)).toEqual([false, false, false, false]);
+  });
+
+  it('names what would work, by unicode or Slack name', () => {
+    expect(idleReactionAnswer('👍', true, reactions)).toBe('👍 does nothing here: react ✅ to approve or ❌ to reject.');
+    expect(idleReactionAnswer('+1', true, reactions)).toBe(':+1: does nothing here: react ✅ to approve or ❌ to reject.');
+    expect(idleReactionAnswer('✅', false, reactions)).toBe('✅ does nothing here: approvals are given on an upgrade\'s plan or approval request (✅ approves, ❌ rejects).');
   });
 });
 

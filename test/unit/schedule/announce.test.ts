@@ -29,6 +29,13 @@ describe('renderAnnouncement', () => {
     expect(message.lines?.join('\n')).toMatch(/React 🛑 to postpone[\s\S]*React ✅ to pre-approve it: counts for plan abc123/);
     expect(message.reactions).toEqual(['🛑', '✅']);
   });
+  test('does not offer 🛑 when no window follows to postpone to', () => {
+    const message = renderAnnouncement('scheduled', schedule, 'UTC', {}, { canPostpone: false });
+    expect(message.lines?.join('\n')).not.toContain('postpone');
+    expect(message.lines?.join('\n')).toContain('React ✅ to pre-approve it');
+    expect(message.reactions).toEqual(['✅']);
+  });
+
   test('reminders say how long before; finished says the outcome and offers no reactions', () => {
     expect(renderAnnouncement('reminder', schedule, 'UTC', { minutesBefore: 60 }).text).toContain('starts in 1 hour, at 2026-11-28 01:00 UTC');
     expect(renderAnnouncement('reminder', schedule, 'UTC', { minutesBefore: 1440 }).text).toContain('starts in 1 day');
