@@ -223,6 +223,8 @@ export const slackSchema = z.strictObject({
   appToken: z.string().min(1).optional(),
   mode: z.enum(['http', 'socket']).default('socket'),
   port: port.default(3000),
+  /** HTTP mode: the address to listen on (default 0.0.0.0, every interface); `127.0.0.1` behind a reverse proxy on the same machine. */
+  host: z.string().min(1).optional(),
   /** Web API base URL (GovSlack, tests). */
   apiUrl: httpUrl.optional(),
   announceChannel: z.string().min(1).optional(),

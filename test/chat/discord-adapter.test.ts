@@ -211,6 +211,8 @@ describe('Discord adapter through the real discord.js Client', () => {
     const event = await received;
     expect(event).toEqual({
       platform: 'discord', userId: alice?.id, userName: 'alice', groups: alice?.roles, channel, message: messageId, reaction: '✅',
+      // Fetched to learn its author: a reaction on the bot's message that does nothing is answered.
+      botMessage: true,
     });
   });
 

@@ -140,7 +140,17 @@ describe('Slack adapter over HTTP (real Bolt against a fake Slack)', () => {
     const result = await postSigned(url, event('U0ALICE'), { secret: SECRET, contentType: 'application/json' });
     expect(result.status).toBe(200);
     await expect.poll(() => reactions.length).toBe(1);
-    expect(reactions[0]).toEqual({ platform: 'slack', userId: 'U0ALICE', userName: 'Alice', groups: ['S0OPS', 'ops'], channel: 'C0OPS', message: '1767225600.000009', reaction: 'white_check_mark' });
+    expect(reactions[0]).toEqual({ platform: 'slack', userId: 'U0ALICE', userName: 'Alice', groups: ['S0OPS', 'ops'], channel: 'C0OPS', message: '1767225600.000009', reaction: 'white_check_mark', botMessage: true });
+  });
+
+  it('listens on chat.slack.host', async () => {
+    const local = createSlackAdapter({ config: { botToken: 'xoxb-3', signingSecret: SECRET, mode: 'http', port: 0, host: '127.0.0.1' }, logger: createLogger({ level: 'silent', pretty: false }), apiUrl: fake.apiUrl });
+    try {
+      await local.start();
+      expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/slack\/events$/);
+    } finally {
+      await local.stop();
+    }
   });
 
   it('reports a failed Web API call as a ClawopsError', async () => {

@@ -50,7 +50,7 @@ describe('Slack adapter in Socket Mode (real Bolt against a fake Slack)', () => 
     const payload = reactionAddedPayload({ user: 'U0BOB', reaction: '+1::skin-tone-3', channel: 'C0OPS', ts: '1767225600.000001' });
     await fake.sendEnvelope('events_api', payload);
     await expect.poll(() => reactions.length).toBe(1);
-    expect(reactions[0]).toEqual({ platform: 'slack', userId: 'U0BOB', groups: [], channel: 'C0OPS', message: '1767225600.000001', reaction: '+1' });
+    expect(reactions[0]).toEqual({ platform: 'slack', userId: 'U0BOB', groups: [], channel: 'C0OPS', message: '1767225600.000001', reaction: '+1', botMessage: true });
   });
 
   it('posts through the Web API while connected by socket', async () => {

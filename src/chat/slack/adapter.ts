@@ -176,7 +176,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): SlackAdapter {
         return;
       }
       const port = options.port ?? config.port;
-      server = (await app.start({ port, host: options.host ?? '0.0.0.0' })) as Server;
+      server = (await app.start({ port, host: options.host ?? config.host ?? '0.0.0.0' })) as Server;
       receiving = true;
       logger.info({ url: this.url }, 'slack HTTP receiver listening');
     },

@@ -8,7 +8,7 @@ import { VALID_YAML } from '../config/fixtures.js';
 const schedule: ScheduledUpgrade = {
   id: 'sch-1', upgradeId: 'up-1',
   command: { kind: 'upgrade', version: '1.3.0', environment: 'production', dryRun: false, skipStaging: false },
-  requester: { platform: 'terminal', userId: 'alice' }, environment: 'production', version: '1.3.0',
+  requester: { platform: 'terminal', userId: 'alice' }, environment: 'production', version: '1.3.0', strategy: 'pm2',
   at: '2031-06-01T03:00:00.000Z', source: 'at', expectedDowntime: 'none', planHash: 'abc123', status: 'scheduled', revision: 0, createdAt: '2031-05-01T00:00:00.000Z',
 };
 
