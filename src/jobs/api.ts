@@ -33,6 +33,11 @@ export interface SubmitOptions {
   upgradeId?: string;
   /** ISO time: the worker stops before the first `switch` step after this and asks to continue (the window closed). */
   notAfter?: string;
+  /**
+   * A dry run only for the caller (the scheduler's announcement): no plan event. The upgrade's
+   * thread replays its id's events when it starts, and must not open with "dry run".
+   */
+  quiet?: boolean;
 }
 
 export interface UpgradeEngine {

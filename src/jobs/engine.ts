@@ -115,7 +115,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return refuse(command, requester, code, error.message, command.environment);
       }
       if (command.dryRun) {
-        await services.events.publish({ type: 'plan', upgradeId, plan, requester, dryRun: true });
+        if (submitOptions?.quiet !== true) await services.events.publish({ type: 'plan', upgradeId, plan, requester, dryRun: true });
         return { ok: true, upgradeId, plan };
       }
       // The environment lock and one lock per host the plan touches (staging hosts included), all or nothing.

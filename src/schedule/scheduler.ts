@@ -132,7 +132,7 @@ export async function createScheduler(options: SchedulerOptions): Promise<Schedu
       const upgradeId = `up-${id.replace(/^sch-/, '')}`;
       const { schedule: _schedule, ...rest } = command;
       const runCommand: UpgradeCommand = { ...rest, environment, dryRun: false };
-      const dry = await engine.submit({ ...runCommand, dryRun: true }, requester, { upgradeId });
+      const dry = await engine.submit({ ...runCommand, dryRun: true }, requester, { upgradeId, quiet: true });
       if (!dry.ok) return { ok: false, message: `cannot schedule it: ${dry.message}` };
 
       const schedule: ScheduledUpgrade = {

@@ -70,6 +70,11 @@ test('a scheduled upgrade is announced, reminded at T-24h/T-1h/T-10m, started an
   expect(await readFile(marker, 'utf8')).toBe('backup\nswitch\n');
   expect(await stack.engine.audit.get(upgradeId)).toMatchObject({ outcome: 'succeeded', requester: alice });
   expect(await stack.scheduler.list()).toEqual([]);
+  // The run's thread replays its id's events: it opens with the plan that runs, never a "dry run" one.
+  const log = record(stack.engine, upgradeId);
+  await log.waitFor((event) => event.type === 'finished');
+  expect(log.events.flatMap((event) => (event.type === 'plan' ? [event.dryRun] : []))).toEqual([false]);
+  log.stop();
 });
 
 test('reminders already in the past are skipped', async () => {
