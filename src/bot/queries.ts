@@ -84,8 +84,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
           const kind = current && latest ? updateType(current, latest) : 'unknown';
           const update = latest === null ? 'latest version unknown (registry not reachable from the host?)'
             : current === latest ? 'up to date' : `${latest} available (${kind} update)`;
-          const health = `${value.health.live ? '🟢 live' : '🔴 not live'}, ${value.health.ready ? 'ready' : 'not ready'}`;
-          return `${host.name}: ${current ?? 'not installed'} — ${update} — ${health}`;
+          return `${host.name}: ${current ?? 'not installed'} — ${update} — ${healthLabel(value.health)}`;
         }),
       };
     },
@@ -162,8 +161,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       const scheduled = (await deps.scheduledUpgrades?.()) ?? [];
       const hostLines = environments.flatMap(({ env, rows }) => [`*${env}*`, ...rows.map(({ host, value, error }) => {
         if (!value) return `⚠️ ${host.name}: ${error ?? 'no answer'}`;
-        const healthy = value.health.live && value.health.ready;
-        return `${healthy ? '🟢' : '🔴'} ${host.name}: ${value.facts.currentVersion ?? 'not installed'} — ${value.health.live ? 'live' : 'not live'}, ${value.health.ready ? 'ready' : 'not ready'}`;
+        return `${healthMark(value.health)} ${host.name}: ${value.facts.currentVersion ?? 'not installed'} — ${healthWords(value.health)}`;
       })]);
       return {
         title: 'clawops status',
@@ -188,6 +186,23 @@ function lastLines(text: string): string {
 }
 
 /** One host's line of `version`: what runs, what else is installed side by side, or why it could not tell. */
+/**
+ * One verdict for `status` and `check`: 🟢 only when the host is live and ready. `check` once
+ * showed 🟢 for a live host that was not ready, which `status` showed 🔴.
+ */
+export function healthMark(health: { live: boolean; ready: boolean }): string {
+  return health.live && health.ready ? '🟢' : '🔴';
+}
+
+function healthWords(health: { live: boolean; ready: boolean }): string {
+  return `${health.live ? 'live' : 'not live'}, ${health.ready ? 'ready' : 'not ready'}`;
+}
+
+/** `check`'s health: the same mark as `status`, then the words. */
+export function healthLabel(health: { live: boolean; ready: boolean }): string {
+  return `${healthMark(health)} ${healthWords(health)}`;
+}
+
 export function versionLine(host: string, facts: { currentVersion: string | null; installedVersions: readonly string[] } | undefined, error?: string): string {
   if (facts === undefined) return `${host}: ⚠️ ${error ?? 'no answer'}`;
   const others = facts.installedVersions.filter((version) => version !== facts.currentVersion);

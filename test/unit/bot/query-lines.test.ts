@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { historyLine, versionLine } from '../../../src/bot/queries.js';
+import { healthLabel, healthMark, historyLine, versionLine } from '../../../src/bot/queries.js';
 import type { RefusalRecord, UpgradeRecord } from '../../../src/audit/store.js';
 
 describe('versionLine', () => {
@@ -53,5 +53,16 @@ describe('historyLine: who decided the gates, and what came too late', () => {
   it('names each passed gate with its own approvers', () => {
     const gates = base.gates.map((gate) => (gate.gateId === 'switch' ? { ...gate, status: 'passed' as const, approvers: [] } : gate));
     expect(historyLine({ ...base, outcome: 'succeeded', gates })).toContain('succeeded; "Skip staging" approved by bob; "Switch traffic" approved');
+  });
+});
+
+describe('healthLabel / healthMark', () => {
+  it('shows 🟢 only for a host that is live and ready, in check as in status', () => {
+    expect(healthLabel({ live: true, ready: true })).toBe('🟢 live, ready');
+    expect(healthLabel({ live: true, ready: false })).toBe('🔴 live, not ready');
+    expect(healthLabel({ live: false, ready: false })).toBe('🔴 not live, not ready');
+    for (const live of [true, false]) {
+      for (const ready of [true, false]) expect(healthLabel({ live, ready }).startsWith(healthMark({ live, ready }))).toBe(true);
+    }
   });
 });
