@@ -50,12 +50,16 @@ export const composeStrategy: StrategyPlanner<'docker-compose'> = {
 
   rollback(ctx, config, mode): HostSteps {
     const steps = applySteps(ctx, config, ctx.toVersion);
-    if (mode === 'switch') return { steps, gates: [], warnings: [] };
+    // Without the running version (read inside the container) nothing says the schema stayed put,
+    // and a blind switch-back to an older image on a migrated volume crash-loops (exit 78).
+    const unknownFrom = mode === 'switch' && ctx.fromVersion === null;
+    if (mode === 'switch' && !unknownFrom) return { steps, gates: [], warnings: [] };
     // The state lives in a volume clawops does not manage: a person restores it, then approves.
+    const why = unknownFrom ? `clawops could not read the version running in ${config.service}, so it cannot tell whether ${ctx.toVersion} reads its state` : 'the data schema moved forward';
     const first = steps[0];
     const gates = first === undefined ? [] : [gateBefore(first, `${ctx.host.name}:schema-change`,
-      `Restore ${ctx.backupFile} into ${config.service}'s volume (stopped) before ${ctx.toVersion} starts: it refuses a newer schema (exit 78)`, 'schema-change')];
-    return { steps, gates, warnings: [`${ctx.host.name}: docker-compose rollback across a schema change needs the volume restored from ${ctx.backupFile} by hand (clawops waits at a gate)`] };
+      `Restore ${ctx.backupFile} into ${config.service}'s volume (stopped) before ${ctx.toVersion} starts: it refuses a newer schema (exit 78)${unknownFrom ? `; ${why}` : ''}`, 'schema-change')];
+    return { steps, gates, warnings: [`${ctx.host.name}: docker-compose rollback (${why}) needs the volume restored from ${ctx.backupFile} by hand (clawops waits at a gate)`] };
   },
 
   endpointAfter(ctx, config): Endpoint {
