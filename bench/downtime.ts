@@ -8,9 +8,12 @@
  *     the switch-traffic gate approved by a second person as soon as it waits;
  * (b) `pm2 reload` of a tiny draining Node app in PM2 cluster mode (2 instances) — real
  *     OpenClaw cannot run clustered (DESIGN §2), so this shows what PM2 itself can do;
- * (c) the baseline: `pm2 restart` of the double in fork mode.
+ * (c) the baseline: `pm2 restart` of the double in fork mode;
+ * (d) docker-compose upgrade 1.2.0 -> 1.3.0 through the engine, for real: podman + Compose v1 on
+ *     the host, the double in a container per version (test/harness/compose.ts); compose
+ *     recreates the container stop-first, nginx's upstream is the published port.
  *
- *   npm run bench:downtime -- [--rate 100] [--min 3400] [--only a,b,c]
+ *   npm run bench:downtime -- [--rate 100] [--min 3400] [--only a,b,c,d]
  *
  * `--real` runs bench/downtime-real.ts instead: the real `openclaw` package 2026.9.5 -> 2026.9.6
  * (the schema change), clawops's blue-green handoff next to a `pm2 restart` by hand, under HTTP
@@ -19,6 +22,8 @@
 import { parseArgs } from 'node:util';
 import type { RemoteShell } from '../src/remote/types.js';
 import type { TestHost } from '../test/harness/hosts.js';
+import { composeDown } from '../test/harness/compose.js';
+import { COMPOSE_STRATEGY, prepareComposeHost } from '../test/harness/compose-fleet.js';
 import { startNginx } from '../test/harness/nginx.js';
 import { startGatewayUnderPm2, waitReady } from '../test/harness/openclaw.js';
 import { pm2StartEcosystem, TINY_SERVER_JS } from '../test/harness/pm2.js';
@@ -30,8 +35,8 @@ import { BACKUPS, benchConfig, FROM, installReleases, linkCurrent, must, RELEASE
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '100' }, min: { type: 'string', default: '3400' }, only: { type: 'string' }, real: { type: 'boolean', default: false } } });
 const rate = Math.min(1000, Number(values.rate));
 const minPerStream = Math.min(20_000, Number(values.min));
-// Without --real the double scenarios a,b,c run by default; with it, only those named by --only.
-const only = new Set((values.only ?? (values.real ? '' : 'a,b,c')).split(',').filter((key) => key !== ''));
+// Without --real the double scenarios a,b,c,d run by default; with it, only those named by --only.
+const only = new Set((values.only ?? (values.real ? '' : 'a,b,c,d')).split(',').filter((key) => key !== ''));
 const STREAMS: StreamSpec[] = [{ mode: 'new-connection', rate }, { mode: 'keep-alive', rate }, { mode: 'keep-alive+retry', rate }];
 // Bound on a scenario: the minimum at the rate, plus room for the action itself.
 const MAX_MS = Math.ceil((minPerStream / rate) * 1000) + 120_000;
@@ -123,6 +128,31 @@ function forkRestart(stack: Stack, host: TestHost): Scenario {
   };
 }
 
+function composeUpgrade(stack: Stack, host: TestHost): Scenario {
+  let config: ReturnType<typeof benchConfig> | undefined;
+  return {
+    key: 'd', host, title: `(d) docker-compose upgrade ${FROM} -> ${TO} through the engine, podman + Compose v1 (recreate, stop-first)`,
+    async prepare() {
+      await prepareComposeHost(host, { versions: [FROM, TO], initialVersion: FROM, startupMs: 300 });
+      await waitReady(stack.shell, host, { port: 18789, timeoutMs: 30_000 });
+      await withNginx(stack, host);
+      config = benchConfig(stack.redis.url, 'downtime-compose', { hosts: [host.hostConfig(COMPOSE_STRATEGY, { backupDir: BACKUPS, stateDir: STATE })] });
+    },
+    async act() {
+      if (!config) throw new Error('not prepared');
+      const engine = await openEngine(config, stack.shell);
+      try {
+        const run = await botUpgrade(engine, TO, 'production');
+        if (run.outcome !== 'succeeded') throw new Error(`compose upgrade ${run.outcome}: ${run.summary}`);
+        const up = run.events.find(({ event }) => event.type === 'step-finished' && event.stepId.endsWith(':up'));
+        return `upgrade ${seconds(run.totalMs)}, ${run.plan.steps.length} steps; compose up (recreate) done at +${seconds((up?.at ?? 0) - (run.events[0]?.at ?? 0))} after the plan`;
+      } finally {
+        await engine.close();
+      }
+    },
+  };
+}
+
 async function measure(scenario: Scenario): Promise<{ results: StreamResult[]; note: string; actAtMs: number; actMs: number }> {
   const load = await startRemoteLoad({ url: `http://${scenario.host.address}/`, streams: STREAMS, minRequestsPerStream: minPerStream, maxMs: MAX_MS });
   const t0 = performance.now();
@@ -163,15 +193,16 @@ async function main(): Promise<void> {
 }
 
 async function runDoubles(): Promise<void> {
-  const stack = await startStack(3);
+  const stack = await startStack(4);
+  const [a, b, c, d] = stack.fleet.hosts as [TestHost, TestHost, TestHost, TestHost];
   try {
-    const [a, b, c] = stack.fleet.hosts as [TestHost, TestHost, TestHost];
-    const scenarios = [blueGreen(stack, a), clusterReload(stack, b), forkRestart(stack, c)].filter((scenario) => only.has(scenario.key));
+    const scenarios = [blueGreen(stack, a), clusterReload(stack, b), forkRestart(stack, c), composeUpgrade(stack, d)].filter((scenario) => only.has(scenario.key));
     await Promise.all(scenarios.map((scenario) => scenario.prepare()));
     console.log(`downtime under load: ${STREAMS.map((s) => s.mode).join(', ')} at ${rate} req/s each, >= ${minPerStream} requests per client per scenario, through nginx on each host`);
     for (const scenario of scenarios) report(scenario, await measure(scenario));
   } finally {
     await stopPm2(stack.shell, stack.fleet.hosts);
+    if (only.has('d')) await composeDown(d);
     await stack.stop();
   }
 }

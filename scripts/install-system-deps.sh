@@ -10,6 +10,14 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v curl >/dev/null || need+=(curl)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v unshare >/dev/null || need+=(util-linux)
+# docker-compose strategy against a real engine (test/harness/compose.ts): rootful podman with
+# runc (crun fails on hybrid cgroups), CNI for published ports, Compose v1, busybox for the images.
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
+[ -x /usr/lib/cni/portmap ] || need+=(containernetworking-plugins)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2
 sudo=""
