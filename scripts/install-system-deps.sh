@@ -18,6 +18,11 @@ command -v runc >/dev/null || need+=(runc)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# systemd strategy against a booted systemd (test/harness/systemd-host.ts): systemd as PID 1 of a
+# test host's namespaces, nsenter to reach it, sudo for `strategy.sudo` (systemctl via sudo -n).
+[ -x /lib/systemd/systemd ] || need+=(systemd)
+command -v nsenter >/dev/null || need+=(util-linux)
+command -v sudo >/dev/null || need+=(sudo)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2
 sudo=""

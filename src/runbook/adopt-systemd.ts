@@ -31,20 +31,30 @@ export function dropInText(adoption: SystemdAdoption): string {
 }
 
 /**
- * The drop-in, written directly when the SSH user may (a user unit, or no sudo configured), else
- * staged under releasesDir and put in place by `sudo -n install` (the write-file action has no sudo).
+ * Makes the drop-in's ExecStart absolute in place: systemd refuses a `~/` program ("bad unit file
+ * setting", seen on systemd 252 with the default `~/.clawops/releases`), and `%h` is root's home
+ * for a system unit, not the SSH user's. `$1` is `~/`, which the remote shell expands to the SSH
+ * user's home (src/remote/quote.ts); only the program after `ExecStart=` and its prefixes changes.
+ */
+export const HOME_IN_EXEC_START_SH = `awk -v home="$1" '{ if (match($0, /^ExecStart=[-@:+!]*~\\//)) $0 = substr($0, 1, RLENGTH - 2) home substr($0, RLENGTH + 1); print }' "$2" > "$2.tmp" && mv -f "$2.tmp" "$2"`;
+
+/**
+ * The drop-in: staged under releasesDir (the write-file action has no sudo), its `~/` resolved as
+ * the SSH user, then put in place by `install` (`sudo -n install` when the config says sudo).
  */
 export function systemdAdoptSteps(ctx: HostContext, config: SystemdConfig, adoption: SystemdAdoption): PlanStep[] {
   const target = dropInPath(config);
-  const content = dropInText(adoption);
-  const title = `Drop-in ${target}: ExecStart runs ${adoption.newExecStart}`;
-  if (config.user || !config.sudo) {
-    return [hostStep(ctx, 'adopt-dropin', title, 'install', { type: 'write-file', path: target, content }, { safeToRepeat: true })];
-  }
   const staged = `${trimSlash(ctx.host.releasesDir)}/systemd-${DROP_IN_NAME}`;
+  const sudo = config.sudo && !config.user ? ['sudo', '-n'] : [];
+  const resolve = adoption.newExecStart.replace(/^[-@:+!]*/, '').startsWith('~/')
+    ? [hostStep(ctx, 'adopt-dropin-home', `Resolve ~ in the staged drop-in (systemd needs an absolute ExecStart)`, 'install',
+      command(['sh', '-c', HOME_IN_EXEC_START_SH, 'sh', '~/', staged]), { safeToRepeat: true })]
+    : [];
   return [
-    hostStep(ctx, 'adopt-dropin-stage', `Stage the drop-in in ${staged}`, 'install', { type: 'write-file', path: staged, content }, { safeToRepeat: true }),
-    hostStep(ctx, 'adopt-dropin', title, 'install', command(['sudo', '-n', 'install', '-D', '-m', '0644', staged, target]), { safeToRepeat: true }),
+    hostStep(ctx, 'adopt-dropin-stage', `Stage the drop-in in ${staged}`, 'install', { type: 'write-file', path: staged, content: dropInText(adoption) }, { safeToRepeat: true }),
+    ...resolve,
+    hostStep(ctx, 'adopt-dropin', `Drop-in ${target}: ExecStart runs ${adoption.newExecStart}`, 'install',
+      command([...sudo, 'install', '-D', '-m', '0644', staged, target]), { safeToRepeat: true }),
   ];
 }
 

@@ -10,12 +10,16 @@ import { execReloadFromUnitText, execStartFromUnitText, parseExecStart } from '.
 import { buildPlan } from '../../../src/runbook/plan.js';
 import { buildRollbackPlan } from '../../../src/runbook/rollback.js';
 import type { HostFacts, PlanStep } from '../../../src/runbook/types.js';
-import { commandLines, fleet, host, planFacts, stepIds, thrown } from './fixtures.js';
+import { HOME_IN_EXEC_START_SH } from '../../../src/runbook/adopt-systemd.js';
+import { commandLine, commandLines, fleet, host, planFacts, stepIds, thrown } from './fixtures.js';
 
 const UPGRADE: Command = { kind: 'upgrade', version: '2026.9.6', dryRun: false, skipStaging: false };
 const B = '~/.clawops/backups/openclaw-pre-upgrade-u42-gw.tar.gz';
 const EXEC = '/usr/local/bin/openclaw gateway run --port 18789 --bind loopback --allow-unconfigured';
 const NEW_EXEC = '~/.clawops/releases/current/bin/openclaw gateway run --port 18789 --bind loopback --allow-unconfigured';
+const STAGED = '~/.clawops/releases/systemd-clawops-release.conf';
+// systemd refuses a `~/` program: the staged file's ExecStart gets the SSH user's home on the host.
+const RESOLVE = `gw:adopt-dropin-home: ${commandLine(['sh', '-c', HOME_IN_EXEC_START_SH, 'sh', '~/', STAGED])}`;
 const DROP_IN = `# Written by clawops: runs the release <releasesDir>/current points at.
 # Before: ExecStart=${EXEC}
 [Service]
@@ -43,24 +47,26 @@ describe('a unit that runs openclaw from the global npm prefix', () => {
       'gw:install-running: npm install -g --prefix ~/.clawops/releases/2026.9.5 openclaw@2026.9.5 --allow-scripts=openclaw',
       'gw:link: ln -sfn ~/.clawops/releases/2026.9.6 ~/.clawops/releases/current.tmp',
       'gw:switch: mv -T ~/.clawops/releases/current.tmp ~/.clawops/releases/current',
-      'gw:adopt-dropin: sudo -n install -D -m 0644 ~/.clawops/releases/systemd-clawops-release.conf /etc/systemd/system/openclaw.service.d/clawops-release.conf',
+      RESOLVE,
+      `gw:adopt-dropin: sudo -n install -D -m 0644 ${STAGED} /etc/systemd/system/openclaw.service.d/clawops-release.conf`,
       'gw:daemon-reload: sudo -n systemctl daemon-reload',
       'gw:restart-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-u42-gw-restart.json systemd openclaw.service system restart',
       'gw:restart: sudo -n systemctl restart openclaw.service',
       'gw:health-channels: handoff channels-connected on ~/.openclaw:18789',
     ]);
-    expect(fileSteps(p.steps)).toEqual([{ id: 'gw:adopt-dropin-stage', path: '~/.clawops/releases/systemd-clawops-release.conf', content: DROP_IN }]);
-    expect(stepIds(p).indexOf('gw:adopt-dropin-stage')).toBe(stepIds(p).indexOf('gw:adopt-dropin') - 1);
+    expect(fileSteps(p.steps)).toEqual([{ id: 'gw:adopt-dropin-stage', path: STAGED, content: DROP_IN }]);
+    expect(stepIds(p).indexOf('gw:adopt-dropin-stage')).toBe(stepIds(p).indexOf('gw:adopt-dropin') - 2);
     expect(p.expectedDowntime).toContain('systemctl restart');
     expect(p.warnings[0]).toBe(`gw: adopts systemd unit openclaw.service: ExecStart runs ${EXEC} today; after this upgrade /etc/systemd/system/openclaw.service.d/clawops-release.conf `
       + `makes it ${NEW_EXEC} (the unit file is not edited; delete the drop-in to undo), then daemon-reload and restart. 2026.9.5 is installed under ~/.clawops/releases too, so a rollback is a switch back`);
   });
 
-  it('writes the drop-in itself without sudo, and under ~/.config for a user unit', () => {
+  it('installs the drop-in without sudo when the config has none, and under ~/.config for a user unit', () => {
     const system = plan({ kind: 'systemd', unit: 'openclaw-gw' }, { systemdExecStart: EXEC });
-    expect(fileSteps(system.steps)).toEqual([{ id: 'gw:adopt-dropin', path: '/etc/systemd/system/openclaw-gw.service.d/clawops-release.conf', content: DROP_IN }]);
-    const user = plan({ kind: 'systemd', user: true }, { systemdExecStart: EXEC });
-    expect(fileSteps(user.steps).map((file) => file.path)).toEqual(['~/.config/systemd/user/openclaw.service.d/clawops-release.conf']);
+    expect(fileSteps(system.steps)).toEqual([{ id: 'gw:adopt-dropin-stage', path: STAGED, content: DROP_IN }]);
+    expect(commandLines(system, 'gw')).toContain(`gw:adopt-dropin: install -D -m 0644 ${STAGED} /etc/systemd/system/openclaw-gw.service.d/clawops-release.conf`);
+    const user = plan({ kind: 'systemd', user: true, sudo: true }, { systemdExecStart: EXEC });
+    expect(commandLines(user, 'gw')).toContain(`gw:adopt-dropin: install -D -m 0644 ${STAGED} ~/.config/systemd/user/openclaw.service.d/clawops-release.conf`);
     expect(commandLines(user, 'gw').slice(-4)).toEqual([
       'gw:daemon-reload: systemctl --user daemon-reload',
       'gw:restart-mark: restart-mark mark ~/.clawops/releases/.clawops/restart-u42-gw-restart.json systemd openclaw.service user restart',
