@@ -9,7 +9,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { approver, RELEASES_DIR, requester } from '../harness/fleet-fixture.js';
-import { openclawVersion, probeFromHost } from '../harness/openclaw.js';
+import { RESTART_MARK_JS } from '../../src/runbook/restart-mark.js';
+import { openclawVersion, probeFromHost, waitReady } from '../harness/openclaw.js';
 import { startReadyProbe } from '../real/ready-probe.js';
 import { PORT, startSystemdUpgradeFleet, UNIT, type SystemdUpgradeFleet } from '../harness/systemd-fleet.js';
 
@@ -124,3 +125,21 @@ test('a release that keeps exiting on start fails its ready step within seconds,
   log.stop();
   process.stdout.write(`[bench] systemd crash loop reported after ${failed.durationMs} ms\n`);
 }, 120_000);
+
+test('the restart mark read from real systemd: the noted process is "not done", a restart or a crash restart by Restart=always is "done", a reload that kept it "unsure"', async () => {
+  const host = f.hosts[1];
+  if (!host) throw new Error('fixture has no hosts');
+  const file = `${RELEASES_DIR}/.clawops/restart-e2e-mark.json`;
+  const mark = async (mode: 'mark' | 'check', verb = 'restart') => (await f.shell.run(host.target, ['node', '-e', RESTART_MARK_JS, mode, file, 'systemd', UNIT, 'system', verb])).exitCode;
+  expect(await mark('mark')).toBe(0);
+  expect(await mark('check')).toBe(1);
+  expect(await mark('check', 'reload')).toBe(2);
+  await host.systemctl(['restart', UNIT]);
+  expect(await mark('check')).toBe(0);
+  expect(await mark('mark')).toBe(0);
+  // SIGKILL: systemd restarts the unit itself (NRestarts + 1, new MainPID and InvocationID).
+  await host.systemctl(['kill', '-s', 'KILL', UNIT]);
+  await waitReady(f.shell, host, { port: PORT, intervalMs: 50 });
+  expect(await mark('check')).toBe(0);
+  expect(Number((await f.show(host)).NRestarts)).toBeGreaterThanOrEqual(1);
+});
