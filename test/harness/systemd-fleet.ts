@@ -59,17 +59,20 @@ export interface SystemdUpgradeFleet {
   stop(): Promise<void>;
 }
 
+/** The double's environment in the unit: its state dir and a 150 ms start-up. */
+const DOUBLE_ENV = { HOME: '/root', OPENCLAW_STATE_DIR: '/root/.openclaw', OPENCLAW_DOUBLE_STARTUP_MS: '150' };
+
 /** The unit an operator would write for the gateway (Restart=always: a crashed gateway comes back). */
-export function openclawUnit(binary: string, execReload: boolean): string {
+export function openclawUnit(binary: string, execReload: boolean, env: Readonly<Record<string, string>> = DOUBLE_ENV): string {
   return [
-    '[Unit]', 'Description=OpenClaw gateway (clawops test double)',
+    '[Unit]', 'Description=OpenClaw gateway (clawops test host)',
     // A release that keeps exiting on start ends `failed` after 5 starts within 10 s.
     'StartLimitIntervalSec=10', 'StartLimitBurst=5',
     '[Service]',
-    'Environment=HOME=/root OPENCLAW_STATE_DIR=/root/.openclaw OPENCLAW_DOUBLE_STARTUP_MS=150',
+    `Environment=${Object.entries(env).map(([key, value]) => `${key}=${value}`).join(' ')}`,
     `ExecStart=${binary} gateway run --port ${PORT} --bind loopback`,
     ...(execReload ? ['ExecReload=/bin/kill -HUP $MAINPID'] : []),
-    'Restart=always', 'RestartSec=200ms', 'TimeoutStopSec=5', '',
+    'Restart=always', 'RestartSec=200ms', 'TimeoutStopSec=15', '',
   ].join('\n');
 }
 
