@@ -46,7 +46,8 @@ export function fencePrelude(fence: HostFence): string {
     'n=$(cat "$F.token" 2>/dev/null); case "$n" in ""|*[!0-9]*) n=0;; esac',
     `if [ "$n" -gt "$T" ]; then echo "$(date +%s%3N) $T refused $L" >>"$F.journal"; printf '${SUPERSEDED_MARKER}%s\\n' "$n" >&2; exit ${SUPERSEDED_EXIT}; fi`,
     // A pid is killed only while its start time is the one recorded: a pid reused since is left alone.
-    'if [ "$n" -lt "$T" ]; then while read -r p st; do [ -n "$p" ] && [ "$(cut -d" " -f22 /proc/$p/stat 2>/dev/null)" = "$st" ] && kill -KILL -- "-$p" 2>/dev/null; done <"$F.pids" 2>/dev/null; : >"$F.pids"; echo "$T" >"$F.token"; fi',
+    // (`2>/dev/null` before `<`: the first command on a host has no pids file yet.)
+    'if [ "$n" -lt "$T" ]; then while read -r p st; do [ -n "$p" ] && [ "$(cut -d" " -f22 /proc/$p/stat 2>/dev/null)" = "$st" ] && kill -KILL -- "-$p" 2>/dev/null; done 2>/dev/null <"$F.pids"; : >"$F.pids"; echo "$T" >"$F.token"; fi',
     'echo "$$ $(cut -d" " -f22 /proc/$$/stat 2>/dev/null)" >>"$F.pids"',
     'echo "$(date +%s%3N) $T start $L" >>"$F.journal"',
     'exec 9>&-',

@@ -72,9 +72,10 @@ describe('attempt tokens on the host', () => {
     expect(ends).toHaveLength(2);
   }, 20_000);
 
-  test('writeFile carries the token too', async () => {
+  test('writeFile carries the token too; the fence adds nothing to a command\'s output', async () => {
     const upgradeId = 'upg-write';
-    await fencedShell(fx.shell, { upgradeId, token: 3 }, 'host-a:write').run(host().target, ['true']);
+    // The first command of an upgrade on a host: nothing of the fence's own shows in its output.
+    expect(await fencedShell(fx.shell, { upgradeId, token: 3 }, 'host-a:write').run(host().target, ['true'])).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
     const stale = fencedShell(fx.shell, { upgradeId, token: 2 }, 'host-a:write');
     const error = await stale.writeFile(host().target, '/root/written', 'x').then(() => null, (e: unknown) => e);
     expect(isClawopsError(error, 'SUPERSEDED'), String(error)).toBe(true);
