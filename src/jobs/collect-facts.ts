@@ -12,6 +12,7 @@ import { parseOpenClawVersion } from '../health/probes.js';
 import { execReloadFromUnitText, execStartFromUnitText, isOpenclawScript, parseExecStart } from '../runbook/adopt-exec-start.js';
 import { runsLink } from '../runbook/adopt.js';
 import { readCurrentVersion, readVersionWith } from './execute-step.js';
+import { composeBase } from '../runbook/strategies/docker-compose.js';
 import { parseJlist } from './pm2-jlist.js';
 import { toRemoteTarget } from './targets.js';
 
@@ -56,11 +57,19 @@ export async function collectHostFacts(shell: RemoteShell, host: HostConfig, run
 }
 
 /**
- * The version of what runs: an install the supervisor runs from elsewhere (`npm i -g`) is asked
- * first, then `<releasesDir>/current`, then `openclaw` from PATH (runbook.commands.version).
+ * The version of what runs: a compose service's container, or an install the supervisor runs from
+ * elsewhere (`npm i -g`), is asked first, then `<releasesDir>/current`, then `openclaw` from PATH
+ * (runbook.commands.version).
  */
 async function runningVersion(shell: RemoteShell, host: HostConfig, runbook: RunbookConfig, facts: HostFacts, signal: AbortSignal, opts: { timeoutMs: number }): Promise<string | null> {
   const target = toRemoteTarget(host);
+  if (host.strategy.kind === 'docker-compose') {
+    // The gateway's openclaw is inside the container; the host may have none. The version
+    // variable only names an image tag, and exec goes to the running container whatever it says.
+    const inContainer = [...composeBase(host.strategy, 'running'), 'exec', '-T', host.strategy.service, 'openclaw', '--version'];
+    const { version } = await readVersionWith(shell, target, inContainer, signal, opts.timeoutMs);
+    if (version !== null) return version;
+  }
   const own = ownBinary(host, facts);
   if (own !== null) {
     const { version } = await readVersionWith(shell, target, [...own, '--version'], signal, opts.timeoutMs);

@@ -45,6 +45,14 @@ export function hostRollbackMode(input: ModeInput): HostRollbackMode {
     return { mode: 'switch', why: `${name}: blue-green: traffic goes back to the old color, which never ran ${from} on its state`, explained: facts.stateCompatibility !== undefined };
   }
   const verdict = facts.stateCompatibility;
+  if (verdict === undefined && host.strategy.kind === 'docker-compose') {
+    // No schema check runs inside a container, and the changelog can miss a migration: going back
+    // to an older image on a migrated volume crash-loops (exit 78). Unknown means restore.
+    if (backupId === undefined) {
+      throw new ClawopsError('PLAN_INVALID', `${name}: nothing can check whether ${target} reads the state in the ${host.strategy.service} volume, so the rollback restores a backup, and none of the upgrade is known: give --from-backup <id>`, { host: name });
+    }
+    return { mode: 'restore', why: `${name}: no schema check runs inside the container: restore backup ${backupId} into the volume, then ${target} starts`, explained: false };
+  }
   if (verdict === undefined) {
     if (!input.schemaMoved) return { mode: 'switch', why: `${name}: switch back to the installed ${target}`, explained: false };
     if (backupId === undefined) {

@@ -70,10 +70,9 @@ test('upgrade recreates the container on the new image stop-first; the state vol
 }, 60_000);
 
 test('rollback: the schema-change gate waits for the volume restore, then compose recreates 1.2.0', async () => {
-  // `--to`: clawops reads the running version from <releasesDir>/current or `openclaw` on the
-  // host's PATH, neither of which a container has, so the upgrade recorded its from-version as
-  // unknown and a bare rollback cannot tell where to go back to.
-  const rollback = await f.engine.submit({ kind: 'rollback', environment: ENVIRONMENT, toVersion: '1.2.0', dryRun: false }, requester);
+  // A bare rollback: the upgrade read the version running inside the container (1.2.0) and
+  // recorded it, so clawops knows where to go back to.
+  const rollback = await f.engine.submit({ kind: 'rollback', environment: ENVIRONMENT, dryRun: false }, requester);
   if (!rollback.ok) throw new Error(rollback.message);
   expect(rollback.plan).toMatchObject({ kind: 'rollback', toVersion: '1.2.0' });
   const log = f.record(rollback.upgradeId);
