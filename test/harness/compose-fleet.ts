@@ -4,15 +4,13 @@
  * the gateway in a container with its state in a named volume, the npm registry for what the
  * planner reads (versions, changelogs), Redis, and the real engine with the real planner.
  */
-import { lastUpgradeFromHistory, createPlanner } from '../../src/bot/planner.js';
 import { configSchema, type ClawopsConfig } from '../../src/config/schema.js';
-import { createEngine, type Engine } from '../../src/jobs/engine.js';
+import type { Engine } from '../../src/jobs/engine.js';
 import { createSshShell } from '../../src/remote/ssh-shell.js';
 import type { RemoteShell } from '../../src/remote/types.js';
 import { record, type EventLog } from '../jobs/engine-harness.js';
-import { quietLogger } from '../jobs/fixtures.js';
 import { buildDoubleImages, COMPOSE_FILE, COMPOSE_PROJECT, COMPOSE_SERVICE, composeDown, composeUp, startComposeEngine, writeComposeProject } from './compose.js';
-import { ENVIRONMENT, fleetConfigInput } from './fleet-fixture.js';
+import { ENVIRONMENT, fixtureEngine, fleetConfigInput } from './fleet-fixture.js';
 import { startHosts, type StrategyInput, type TestFleet, type TestHost } from './hosts.js';
 import { useRegistry, waitReady } from './openclaw.js';
 import { startRedis, type RedisServer } from './redis.js';
@@ -74,11 +72,7 @@ export async function startComposeFleet(options: ComposeFleetOptions): Promise<C
     const configInput = fleetConfigInput(fleet.hosts, { strategy: 'pm2', redisPrefix: options.redisPrefix, ...(options.readySeconds === undefined ? {} : { readySeconds: options.readySeconds }) }, redis.url);
     configInput.environments = { [ENVIRONMENT]: { hosts: [host.hostConfig(COMPOSE_STRATEGY)] } };
     const config = configSchema.parse(configInput);
-    engine = await createEngine({
-      config, shell, logger: quietLogger(),
-      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeFromHistory((environment, limit) => (engine as Engine).audit.listHistory(environment, limit)) }),
-      worker: true,
-    });
+    engine = await fixtureEngine(config, shell, true);
     const ready: Engine = engine;
     return { host, fleet, shell, config, engine: ready, imagesMs, record: (upgradeId) => record(ready, upgradeId), stop };
   } catch (error) {

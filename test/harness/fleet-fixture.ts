@@ -141,6 +141,16 @@ export function fleetConfigInput(hosts: readonly TestHost[], options: Pick<Upgra
   };
 }
 
+/** The engine every fixture runs: the real planner, history from the engine's own audit. */
+export async function fixtureEngine(config: ClawopsConfig, shell: RemoteShell, worker: boolean): Promise<Engine> {
+  const engine: Engine = await createEngine({
+    config, shell, logger: quietLogger(),
+    planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeFromHistory((environment, limit) => engine.audit.listHistory(environment, limit)) }),
+    worker,
+  });
+  return engine;
+}
+
 export async function startUpgradeFleet(options: UpgradeFleetOptions): Promise<UpgradeFleet> {
   const shell = createSshShell();
   let redis: RedisServer | undefined;
@@ -170,11 +180,7 @@ export async function startUpgradeFleet(options: UpgradeFleetOptions): Promise<U
     nginx.push(...prepared.filter((entry): entry is HostNginx => entry !== undefined));
     const configInput = fleetConfigInput(hosts, options, redis.url);
     const config = configSchema.parse(configInput);
-    engine = await createEngine({
-      config, shell, logger: quietLogger(),
-      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeFromHistory((environment, limit) => (engine as Engine).audit.listHistory(environment, limit)) }),
-      worker: options.worker ?? true,
-    });
+    engine = await fixtureEngine(config, shell, options.worker ?? true);
     const ready: Engine = engine;
     const readyRegistry: TestRegistry = registry;
     const readyRedis: RedisServer = redis;

@@ -85,8 +85,14 @@ export async function startHosts(n: number, options: StartHostsOptions = {}): Pr
   const runId = `${process.pid}r${fleetCounter++}`;
   const dir = await mkdtemp(join(tmpdir(), `clawops-hosts-${runId}-`));
   const clientKey = await generateKeyPair(dir, 'client_ed25519', `clawops-test-${runId}`);
-  const results = await Promise.allSettled(Array.from({ length: n }, (_, index) =>
+  const { hosts, stop } = await startAllOrNone(dir, Array.from({ length: n }, (_, index) =>
     startHost({ runId, index, name: options.names?.[index] ?? defaultName(index), dir, clientKey, npmrc: options.npmrc ?? [] })));
+  return { runId, hosts, clientKey, dir, bringUpMs: performance.now() - started, stop };
+}
+
+/** Hosts started side by side: when one fails, those that started are stopped and `dir` removed. */
+export async function startAllOrNone<H extends { stop(): Promise<void> }>(dir: string, starts: ReadonlyArray<Promise<H>>): Promise<{ hosts: H[]; stop: () => Promise<void> }> {
+  const results = await Promise.allSettled(starts);
   const hosts = results.flatMap((result) => result.status === 'fulfilled' ? [result.value] : []);
   const stop = async () => {
     await Promise.all(hosts.map((host) => host.stop()));
@@ -97,7 +103,7 @@ export async function startHosts(n: number, options: StartHostsOptions = {}): Pr
     await stop();
     throw failed.reason;
   }
-  return { runId, hosts, clientKey, dir, bringUpMs: performance.now() - started, stop };
+  return { hosts, stop };
 }
 
 function defaultName(index: number): string {

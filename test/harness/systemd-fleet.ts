@@ -7,14 +7,12 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Command } from '../../src/commands/types.js';
-import { lastUpgradeFromHistory, createPlanner } from '../../src/bot/planner.js';
 import { configSchema, type ClawopsConfig } from '../../src/config/schema.js';
-import { createEngine, type Engine } from '../../src/jobs/engine.js';
+import type { Engine } from '../../src/jobs/engine.js';
 import { createSshShell } from '../../src/remote/ssh-shell.js';
 import type { RemoteShell } from '../../src/remote/types.js';
-import { quietLogger } from '../jobs/fixtures.js';
 import { record, type EventLog } from '../jobs/engine-harness.js';
-import { ENVIRONMENT, RELEASES_DIR, fleetConfigInput } from './fleet-fixture.js';
+import { ENVIRONMENT, RELEASES_DIR, fixtureEngine, fleetConfigInput } from './fleet-fixture.js';
 import { installDouble, openclawBin, useRegistry, waitReady } from './openclaw.js';
 import { startRedis, type RedisServer } from './redis.js';
 import { startRegistry, type DoubleVersion, type TestRegistry } from './registry.js';
@@ -115,11 +113,7 @@ export async function startSystemdUpgradeFleet(options: SystemdFleetOptions): Pr
     // The same config as the PM2 fixture's, each host on its unit instead.
     configInput.environments = { [ENVIRONMENT]: { hosts: hosts.map((host, index) => host.hostConfig({ kind: 'systemd', unit: UNIT, port: PORT, sudo: options.hosts[index]?.sudo === true })) } };
     const config = configSchema.parse(configInput);
-    engine = await createEngine({
-      config, shell, logger: quietLogger(),
-      planner: createPlanner({ config, shell, lastUpgrade: lastUpgradeFromHistory((environment, limit) => (engine as Engine).audit.listHistory(environment, limit)) }),
-      worker: true,
-    });
+    engine = await fixtureEngine(config, shell, true);
     const ready: Engine = engine;
     return {
       redis, fleet, hosts, registry, shell, config, engine: ready,

@@ -14,14 +14,14 @@
  * process of the host dies with it (its PID namespace ends).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, readlink, readdir, rm, rmdir, statfs, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, readlink, readdir, rmdir, statfs, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { RemoteTarget } from '../../src/remote/types.js';
-import type { TestHost } from './hosts.js';
+import { startAllOrNone, type TestHost } from './hosts.js';
 import { generateKeyPair, type TestKeyPair } from './keys.js';
 import { attachVeth, ip, removeNetns, slotSubnet, SLOT_COUNT, vethName } from './netns.js';
 
@@ -86,17 +86,7 @@ export async function startSystemdHosts(names: readonly string[], options: Syste
   const runId = `${process.pid}r${7000 + counter++}`;
   const dir = await mkdtemp(join(tmpdir(), `clawops-systemd-${runId}-`));
   const clientKey = await generateKeyPair(dir, 'client_ed25519', `clawops-test-${runId}`);
-  const results = await Promise.allSettled(names.map((name, index) => startHost({ runId, index, name, dir, clientKey, cgroups, npmrc: options.npmrc ?? [], binds: options.binds ?? {} })));
-  const hosts = results.flatMap((result) => result.status === 'fulfilled' ? [result.value] : []);
-  const stop = async () => {
-    await Promise.all(hosts.map((host) => host.stop()));
-    await rm(dir, { recursive: true, force: true });
-  };
-  const failed = results.find((result) => result.status === 'rejected');
-  if (failed) {
-    await stop();
-    throw failed.reason;
-  }
+  const { hosts, stop } = await startAllOrNone(dir, names.map((name, index) => startHost({ runId, index, name, dir, clientKey, cgroups, npmrc: options.npmrc ?? [], binds: options.binds ?? {} })));
   return { runId, hosts, clientKey, dir, bringUpMs: performance.now() - started, stop };
 }
 
