@@ -40,12 +40,12 @@ const FINISH_TIMEOUT_MS = 300_000;
 const ORPHAN_WINDOW_MS = 3_000;
 
 /** The steps of the plan a strategy's upgrade gets on a fresh fleet (read once for the full matrix). */
-export async function planStepIds(strategy: Strategy, hosts: number): Promise<string[]> {
+export async function planSteps(strategy: Strategy, hosts: number): Promise<Array<{ id: string; safeToRepeat: boolean }>> {
   const f = await startUpgradeFleet({ strategy, hosts, versions: [FROM_VERSION, TO_VERSION], initialVersion: FROM_VERSION, redisPrefix: 'chaos-plan', worker: false });
   try {
     const submitted = await f.engine.submit({ ...f.upgrade(TO_VERSION), dryRun: true }, requester);
     if (!submitted.ok) throw new Error(submitted.message);
-    return submitted.plan.steps.map((step) => step.id);
+    return submitted.plan.steps.map((step) => ({ id: step.id, safeToRepeat: step.safeToRepeat }));
   } finally {
     await f.stop();
   }
@@ -84,8 +84,19 @@ async function restartsOf(f: UpgradeFleet, host: TestHost): Promise<number | und
   return apps.find((app) => app.name === 'openclaw')?.restarts;
 }
 
+const journalOf = (host: TestHost, upgradeId: string) => readFile(join(host.homeDir, ATTEMPTS_DIR, journalName(upgradeId)), 'utf8').catch(() => null);
+
+/** Resolves once the host journal has an `end` line of the step (polled every 2 ms: the worker records it within milliseconds). */
+async function hostEnded(host: TestHost, upgradeId: string, stepId: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!parseJournal(await journalOf(host, upgradeId) ?? '').some((entry) => entry.event === 'end' && entry.label === stepId)) {
+    if (Date.now() > deadline) throw new Error(`${stepId} never ended on ${host.name}`);
+    await sleep(2);
+  }
+}
+
 async function hostEvidence(f: UpgradeFleet, cell: Cell, upgradeId: string, host: TestHost, restartsBefore: number | undefined): Promise<HostEvidence> {
-  const text = await readFile(join(host.homeDir, ATTEMPTS_DIR, journalName(upgradeId)), 'utf8').catch(() => null);
+  const text = await journalOf(host, upgradeId);
   // pm2 serves on its gateway's port; blue-green through nginx on :80, whichever color is behind it.
   const port = cell.strategy === 'pm2' ? 18789 : 80;
   const [root, ready] = await Promise.all([probeFromHost(f.shell, host.target, port, '/'), probeFromHost(f.shell, host.target, port, '/readyz')]);
@@ -101,7 +112,7 @@ async function hostEvidence(f: UpgradeFleet, cell: Cell, upgradeId: string, host
 }
 
 /** Waits for the cell's moment, then injects its fault; returns notes (an `invalid:` one when the fault missed). */
-async function inject(f: UpgradeFleet, cell: Cell, log: EventLog, gates: { hold: boolean }, restartWorker: () => Promise<void>): Promise<string[]> {
+async function inject(f: UpgradeFleet, cell: Cell, upgradeId: string, log: EventLog, gates: { hold: boolean }, restartWorker: () => Promise<void>): Promise<string[]> {
   const { fault } = cell;
   if (fault.kind === 'redis-down-gate') {
     gates.hold = true;
@@ -114,6 +125,12 @@ async function inject(f: UpgradeFleet, cell: Cell, log: EventLog, gates: { hold:
   }
   const started = await log.waitFor(isStep('step-started', fault.stepId), 180_000);
   if (fault.kind === 'kill' && fault.at === 'after') await log.waitFor(isStep('step-finished', fault.stepId), 180_000);
+  if (fault.kind === 'kill' && fault.at === 'host-end') {
+    await hostEnded(hostOf(f, fault.stepId), upgradeId, fault.stepId);
+    await restartWorker();
+    // Which side of the race the kill landed on: whether the step was recorded done before it.
+    return [`killed ${log.events.some(isStep('step-finished', fault.stepId)) ? 'after' : 'before'} its step-finished event`];
+  }
   if (cell.slow) {
     // Into the slowed command: past the takeover time for a kill, well inside it for the others.
     const into = fault.kind === 'kill' ? SLOW_KILL_AFTER_MS : 1_000;
@@ -161,7 +178,7 @@ export async function runCell(cell: Cell, hosts: number): Promise<CellResult> {
       await workers.stop(worker);
       worker = await workers.start(WORKER, env);
     };
-    notes.push(...await inject(f, cell, log, gates, restartWorker).catch((error: unknown) => [`invalid: the fault was not injected: ${String(error)}`]));
+    notes.push(...await inject(f, cell, submitted.upgradeId, log, gates, restartWorker).catch((error: unknown) => [`invalid: the fault was not injected: ${String(error)}`]));
     await log.waitFor((event) => event.type === 'finished', FINISH_TIMEOUT_MS).catch(() => undefined);
     const seconds = (Date.now() - began) / 1000;
     await sleep(ORPHAN_WINDOW_MS);

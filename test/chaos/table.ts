@@ -1,5 +1,5 @@
 /** The matrix as a Markdown table, one row a cell, printed after a run and kept in docs/benchmarks.md. */
-import { KNOWN_FAILURES } from './matrix.js';
+import { knownFailure } from './matrix.js';
 import type { CellResult } from './runner.js';
 
 const HEADER = ['cell', 'verdict', 'outcome', 're-runs', 'skipped as done', 'attempts', 'unsafe repeats', 'orphan actions', 'audit ok', 'time (s)', 'notes'];
@@ -8,7 +8,7 @@ const cellText = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' '
 
 export function formatMatrix(results: readonly CellResult[]): string {
   const rows = results.map((result) => {
-    const known = KNOWN_FAILURES[result.id];
+    const known = knownFailure(result.id);
     const notes = [...(known && !result.ok ? [`known failure: ${known}`] : []), ...result.notes];
     return [result.id, result.ok ? '✅' : '❌', result.outcome, String(result.reruns), String(result.skippedAsDone), String(result.attempts),
       String(result.unsafeRepeats), String(result.orphanActions), result.auditOk ? 'yes' : 'NO', result.seconds.toFixed(1), notes.join('; ')];
