@@ -10,6 +10,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Plan } from '../runbook/types.js';
 import type { Cursor } from './queue.js';
+import type { JobServices } from './services.js';
 
 // Same write as BullMQ's own updateData script (HSET <job key> data <json>), behind the token check.
 const SAVE_IF_CURRENT = `
@@ -80,6 +81,34 @@ export class AttemptFence {
   }
 }
 
+export interface TakeOverInput {
+  upgradeId: string;
+  plan: Plan;
+  cursor: Cursor;
+  attempt: number;
+  attemptsMade: number;
+  services: Pick<JobServices, 'audit' | 'emit' | 'now'>;
+  say: (message: string) => Promise<void>;
+}
+
+/**
+ * A worker that died between saving a step as done and reporting it left the step "running" in
+ * the audit and the thread for good: the cursor says done, so no attempt runs, checks or mentions
+ * it again (found by the chaos matrix's kills at a step's end on the host). The attempt that takes
+ * over reports it, saying so; its duration is not known.
+ */
+async function reportUnrecorded(input: TakeOverInput): Promise<void> {
+  const { upgradeId, cursor, services } = input;
+  const record = await services.audit.get(upgradeId);
+  for (const step of record?.steps ?? []) {
+    if (step.status !== 'running' || !cursor.done.includes(step.stepId)) continue;
+    await services.emit({
+      type: 'step-finished', upgradeId, stepId: step.stepId, at: new Date(services.now()).toISOString(), durationMs: 0,
+      excerpt: 'finished before the worker running it stopped; recorded by the attempt that took over',
+    });
+  }
+}
+
 /** How long a takeover waits before it looks at an interrupted step. */
 const TAKEOVER_GRACE_MS = 2500;
 
@@ -92,8 +121,9 @@ const TAKEOVER_GRACE_MS = 2500;
  * say no and run the step beside it (seen once under a full test run: a link switch ran twice,
  * the second got "cannot stat").
  */
-export async function takeOver(input: { plan: Plan; cursor: Cursor; attempt: number; attemptsMade: number; say: (message: string) => Promise<void> }): Promise<void> {
+export async function takeOver(input: TakeOverInput): Promise<void> {
   const { plan, cursor } = input;
+  await reportUnrecorded(input);
   const cut = cursor.started.filter((id) => !cursor.done.includes(id));
   if (cut.length === 0) return;
   if ((cursor.attemptsMade ?? 0) === input.attemptsMade) {

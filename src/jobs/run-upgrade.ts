@@ -101,7 +101,7 @@ export async function runUpgrade(job: Job<UpgradeJobData>, token: string | undef
 
   if (await services.isFinished(upgradeId)) return { outcome: 'cancelled', summary: 'already finished' };
   attempt = await fence.begin(upgradeId);
-  await takeOver({ plan, cursor, attempt, attemptsMade: job.attemptsMade, say: (message) => emitLog('warn', message) });
+  await takeOver({ upgradeId, plan, cursor, attempt, attemptsMade: job.attemptsMade, services, say: (message) => emitLog('warn', message) });
   const stopWatching = fence.watch(upgradeId, attempt, loseFence);
   try {
     return await runAttempt();

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
-import { AttemptFence } from '../../src/jobs/fence.js';
+import { AttemptFence, takeOver } from '../../src/jobs/fence.js';
+import { initialCursor } from '../../src/jobs/queue.js';
+import { createServices } from '../../src/jobs/services.js';
 import { createLocalShell } from '../harness/local-shell.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { alice, makePlan, shStep } from '../jobs/fixtures.js';
@@ -104,3 +106,21 @@ test('a job handed over inside the same worker runs on after one takeover, not i
   expect(await read('loop-done')).toBe(1);
   expect(await read('loop-last')).toBe(1);
 }, 90_000);
+
+test('a step a dead worker saved as done but never reported is reported by the attempt that takes over', async () => {
+  const services = createServices(client, 'fence-report');
+  const plan = makePlan([shStep('backup', 'true', { safeToRepeat: false }), shStep('probe', 'true')]);
+  const upgradeId = 'up-unreported';
+  await services.emit({ type: 'plan', upgradeId, plan, requester: alice, dryRun: false });
+  const at = new Date().toISOString();
+  await services.emit({ type: 'step-started', upgradeId, stepId: 'backup', at });
+  // The worker saved "backup done" in the cursor and died before its step-finished.
+  const cursor = { ...initialCursor(), started: ['backup'], done: ['backup'] };
+  const said: string[] = [];
+  await takeOver({ upgradeId, plan, cursor, attempt: 2, attemptsMade: 0, services, say: async (message) => { said.push(message); } });
+  const record = await services.audit.get(upgradeId);
+  expect(record?.steps.find((step) => step.stepId === 'backup')).toMatchObject({ status: 'succeeded', runs: 1, excerpt: expect.stringContaining('recorded by the attempt that took over') });
+  expect(record?.steps.find((step) => step.stepId === 'probe')).toMatchObject({ status: 'pending', runs: 0 });
+  // Nothing was interrupted mid-run, so nothing is announced or waited for.
+  expect(said).toEqual([]);
+});
