@@ -88,11 +88,12 @@ export function parseJournal(text: string): JournalEntry[] {
 
 /**
  * What an attempt did on the host after a newer attempt's first command there: starts and ends
- * of older tokens at or after that moment (refusals are the fence working, not actions).
+ * of older tokens later than that moment (refusals are the fence working, not actions; a line in
+ * the same millisecond cannot be ordered, and the newer command kills older ones before its start).
  */
 export function actionsAfterTakeover(entries: readonly JournalEntry[]): JournalEntry[] {
   const firstStart = new Map<number, number>();
   for (const entry of entries) if (entry.event === 'start' && !firstStart.has(entry.token)) firstStart.set(entry.token, entry.at);
   return entries.filter((entry) => entry.event !== 'refused'
-    && [...firstStart].some(([token, at]) => token > entry.token && at <= entry.at));
+    && [...firstStart].some(([token, at]) => token > entry.token && at < entry.at));
 }

@@ -5,7 +5,7 @@
  */
 import type { AuditStep, UpgradeRecord } from '../../src/audit/store.js';
 import type { UpgradeEvent } from '../../src/jobs/events.js';
-import type { JournalEntry } from '../../src/remote/host-fence.js';
+import { actionsAfterTakeover, type JournalEntry } from '../../src/remote/host-fence.js';
 import type { PlanStep } from '../../src/runbook/types.js';
 
 /** What one host shows after the cell. */
@@ -48,15 +48,7 @@ export interface Verdict {
 }
 
 /** Commands of an older attempt that started or ended after a newer attempt's first command on that host. */
-export function orphanActions(journal: readonly JournalEntry[]): JournalEntry[] {
-  const firstStart = new Map<number, number>();
-  for (const entry of journal) {
-    if (entry.event !== 'start') continue;
-    firstStart.set(entry.token, Math.min(firstStart.get(entry.token) ?? Infinity, entry.at));
-  }
-  return journal.filter((entry) => entry.event !== 'refused'
-    && [...firstStart].some(([token, at]) => token > entry.token && at < entry.at));
-}
+export const orphanActions = actionsAfterTakeover;
 
 /** Completed runs (an `end` line, whatever the exit) per journal label. */
 export function completedRuns(journal: readonly JournalEntry[]): Map<string, number> {

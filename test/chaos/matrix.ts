@@ -58,13 +58,7 @@ export const NET_CUT_MS = 15_000;
  * matrix"). They still run and print as ❌ with the cause; being listed only keeps the test green.
  * Matched by pattern where the failure depends on where a kill lands, not on the step.
  */
-export const KNOWN_FAILURES: ReadonlyArray<{ cells: RegExp; cause: string }> = [
-  {
-    cells: /^(pm2|bg) kill at host end of /,
-    cause: 'a worker killed between saving the cursor (step done) and emitting step-finished leaves the step "running" in the audit and the thread '
-      + 'for good: the next attempt sees it done and says nothing of it (src/jobs/run-upgrade.ts runStep)',
-  },
-];
+export const KNOWN_FAILURES: ReadonlyArray<{ cells: RegExp; cause: string }> = [];
 
 export function knownFailure(cellId: string): string | undefined {
   return KNOWN_FAILURES.find((known) => known.cells.test(cellId))?.cause;
